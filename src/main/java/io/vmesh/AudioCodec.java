@@ -1,0 +1,110 @@
+package io.vmesh;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import javax.sound.sampled.AudioFileFormat;
+import javax.sound.sampled.AudioFormat;
+import javax.sound.sampled.AudioFormat.Encoding;
+import javax.sound.sampled.AudioInputStream;
+import javax.sound.sampled.AudioSystem;
+import javax.sound.sampled.UnsupportedAudioFileException;
+
+/**
+ * FIG. 4's audio encoding/decoding module (325), on the JDK's javax.sound.sampled: a switch's WAV
+ * (PCM 16-bit, mu-law or A-law, 8 kHz mono) in, G.711 mu-law WAV for storage; PCM 16-bit WAV out
+ * for playback.
+ */
+public final class AudioCodec {
+
+    public static final float SAMPLE_RATE = 8000f;
+    public static final AudioFormat STORED = new AudioFormat(Encoding.ULAW, SAMPLE_RATE, 8, 1, 1, SAMPLE_RATE, false);
+    public static final AudioFormat PLAYBACK = new AudioFormat(Encoding.PCM_SIGNED, SAMPLE_RATE, 16, 1, 2, SAMPLE_RATE, false);
+
+    /** What the recording step stores: the mu-law WAV and what it learnt while encoding it. */
+    public record EncodedAudio(byte[] wav, long durationMs, String sourceEncoding) {
+    }
+
+    private final int maxSeconds;
+
+    public AudioCodec(int maxSeconds) {
+        this.maxSeconds = maxSeconds;
+    }
+
+    /** Accepts a switch's recording and encodes it to G.711 mu-law; 413 or 415 with the reason otherwise. */
+    public EncodedAudio encodeForStorage(byte[] wav) {
+        if (wav == null || wav.length == 0) {
+            throw new RejectedRequest(400, "a voicemail call needs its recording as the body (audio/wav)");
+        }
+        try (AudioInputStream source = open(wav)) {
+            AudioFormat format = source.getFormat();
+            String encoding = acceptedEncoding(format);
+            byte[] samples;
+            if (Encoding.ULAW.equals(format.getEncoding())) {
+                samples = source.readAllBytes(); // already G.711 mu-law: stored bit for bit
+            } else {
+                AudioInputStream pcm = Encoding.ALAW.equals(format.getEncoding())
+                        ? AudioSystem.getAudioInputStream(PLAYBACK, source) : source;
+                samples = AudioSystem.getAudioInputStream(STORED, pcm).readAllBytes();
+            }
+            if (samples.length == 0) {
+                throw new RejectedRequest(400, "the recording holds no audio");
+            }
+            long durationMs = samples.length * 1000L / (long) SAMPLE_RATE; // one byte per mu-law sample
+            if (durationMs > maxSeconds * 1000L) {
+                throw new RejectedRequest(413, "the recording lasts " + durationMs / 1000 + " s; at most " + maxSeconds + " s are accepted");
+            }
+            return new EncodedAudio(toWav(samples, STORED), durationMs, encoding);
+        } catch (IOException e) {
+            throw new RejectedRequest(415, "the recording is not a readable WAV: " + e.getMessage());
+        }
+    }
+
+    /** A stored message as PCM 16-bit 8 kHz mono WAV, ready to play. */
+    public byte[] decodeForPlayback(Path storedWav) throws IOException {
+        try (InputStream in = Files.newInputStream(storedWav);
+             AudioInputStream stored = AudioSystem.getAudioInputStream(new java.io.BufferedInputStream(in));
+             AudioInputStream pcm = AudioSystem.getAudioInputStream(PLAYBACK, stored)) {
+            return toWav(pcm.readAllBytes(), PLAYBACK);
+        } catch (UnsupportedAudioFileException e) {
+            throw new IOException("stored message " + storedWav.getFileName() + " is not a WAV", e);
+        }
+    }
+
+    private static AudioInputStream open(byte[] wav) throws IOException {
+        try {
+            AudioFileFormat fileFormat = AudioSystem.getAudioFileFormat(new ByteArrayInputStream(wav));
+            if (fileFormat.getType() != AudioFileFormat.Type.WAVE) {
+                throw new RejectedRequest(415, "the recording is " + fileFormat.getType() + ", not WAV");
+            }
+            return AudioSystem.getAudioInputStream(new ByteArrayInputStream(wav));
+        } catch (UnsupportedAudioFileException e) {
+            throw new RejectedRequest(415, "the recording is not a WAV file (RIFF/WAVE) the server can read");
+        }
+    }
+
+    private static String acceptedEncoding(AudioFormat f) {
+        boolean eightKhzMono = f.getSampleRate() == SAMPLE_RATE && f.getChannels() == 1;
+        Encoding e = f.getEncoding();
+        if (eightKhzMono && Encoding.PCM_SIGNED.equals(e) && f.getSampleSizeInBits() == 16 && !f.isBigEndian()) {
+            return "PCM_16";
+        }
+        if (eightKhzMono && (Encoding.ULAW.equals(e) || Encoding.ALAW.equals(e)) && f.getSampleSizeInBits() == 8) {
+            return e.equals(Encoding.ULAW) ? "ULAW" : "ALAW";
+        }
+        throw new RejectedRequest(415, "the recording is " + f + "; accepted are PCM 16-bit, mu-law or A-law, 8000 Hz mono");
+    }
+
+    private static byte[] toWav(byte[] samples, AudioFormat format) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(samples.length + 64);
+        try (AudioInputStream in = new AudioInputStream(new ByteArrayInputStream(samples), format,
+                samples.length / format.getFrameSize())) {
+            AudioSystem.write(in, AudioFileFormat.Type.WAVE, out);
+        }
+        return out.toByteArray();
+    }
+}

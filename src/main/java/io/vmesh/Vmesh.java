@@ -1,0 +1,68 @@
+package io.vmesh;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apache.camel.main.Main;
+
+/**
+ * {@code java -jar vmesh.jar [--site=ID] [--config=DIR] [--data=DIR]}: one site server of the topology.
+ */
+public final class Vmesh {
+
+    private Vmesh() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        create(args).run();
+    }
+
+    /** A configured, not yet started server; tests start the same one. */
+    public static Main create(String... args) {
+        Map<String, String> options = options(args);
+        Path config = Path.of(options.getOrDefault("config", "camel-config")).toAbsolutePath().normalize();
+        Path topology = config.resolve("topology.yaml");
+        Directory directory = Directory.load(topology);
+        Directory.Server server = options.containsKey("site")
+                ? directory.server(options.get("site")).orElseThrow(() -> new IllegalArgumentException(
+                        "--site=" + options.get("site") + " is not a server in " + topology))
+                : directory.servers().get(0);
+        Path data = Path.of(options.getOrDefault("data", "data/" + server.id())).toAbsolutePath().normalize();
+
+        Main main = new Main(); // beans come from camel.main.configuration-classes, no package scan
+        main.setPropertyPlaceholderLocations("file:" + config.resolve("application.properties")
+                + ",file:" + config.resolve(server.id() + ".properties") + ";optional=true");
+        // derived from the topology; a per-site properties file may still override them
+        main.addInitialProperty("vmesh.data-host", server.url().getHost());
+        main.addInitialProperty("vmesh.data-port", String.valueOf(port(server.url())));
+        main.addInitialProperty("vmesh.management-host", server.management().getHost());
+        main.addInitialProperty("vmesh.management-port", String.valueOf(port(server.management())));
+        // the command line wins over every file
+        main.addOverrideProperty("vmesh.site", server.id());
+        main.addOverrideProperty("vmesh.config-dir", config.toString());
+        main.addOverrideProperty("vmesh.topology", topology.toString());
+        main.addOverrideProperty("vmesh.data-dir", data.toString());
+        return main;
+    }
+
+    private static Map<String, String> options(String... args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (String arg : args) {
+            if (!arg.startsWith("--") || !arg.contains("=")) {
+                throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR]");
+            }
+            String name = arg.substring(2, arg.indexOf('='));
+            if (!name.equals("site") && !name.equals("config") && !name.equals("data")) {
+                throw new IllegalArgumentException("unknown option --" + name + "; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR]");
+            }
+            options.put(name, arg.substring(arg.indexOf('=') + 1));
+        }
+        return options;
+    }
+
+    private static int port(URI url) {
+        return url.getPort() > 0 ? url.getPort() : ("https".equals(url.getScheme()) ? 443 : 80);
+    }
+}

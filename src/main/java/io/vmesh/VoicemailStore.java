@@ -1,0 +1,247 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * FIG. 4's storage interface (335): the spool of messages recorded here and the mailboxes of the
+ * extensions homed here. A message is {@code <id>.wav} plus {@code <id>.json}; the JSON is written
+ * last, so a message exists once its JSON does. Every change is fsync'd, files and directories.
+ *
+ * <pre>
+ * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json              recorded here, not yet in its home mailbox
+ * data/&lt;site&gt;/mailboxes/&lt;ext&gt;/&lt;id&gt;.wav|.json    delivered to an extension homed here
+ * </pre>
+ */
+public final class VoicemailStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VoicemailStore.class);
+    private static final Pattern MESSAGE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,99}");
+    static final String TEMP_PREFIX = ".part-";
+
+    private final String site;
+    private final Path spool;
+    private final Path mailboxes;
+    private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public VoicemailStore(String site, String dataDir) {
+        this.site = site;
+        Path data = Path.of(dataDir).toAbsolutePath().normalize();
+        this.spool = data.resolve("spool");
+        this.mailboxes = data.resolve("mailboxes");
+        try {
+            Files.createDirectories(spool);
+            Files.createDirectories(mailboxes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + data, e);
+        }
+    }
+
+    public Path spool() {
+        return spool;
+    }
+
+    /** The metadata of a message just recorded (step 430), with the SHA-256 of its stored audio. */
+    public VoicemailMessage newMessage(@Variable("messageId") String id, @Header("callId") String callId,
+                                       @Header("from") String from, @Header("to") String extension,
+                                       @Header("switchId") String switchId,
+                                       @Variable("encoded") AudioCodec.EncodedAudio encoded) {
+        return new VoicemailMessage(id, callId, from, extension, switchId, site, Instant.now().toString(),
+                encoded.durationMs(), encoded.sourceEncoding(), sha256(encoded.wav()), false);
+    }
+
+    /** Makes the spool's new names durable: the renames camel-file did are only safe once the directory is synced. */
+    public void syncSpool() throws IOException {
+        fsyncDirectory(spool);
+    }
+
+    /** Moves a spooled message into its home mailbox on this server; a message already there is not duplicated. */
+    public VoicemailMessage deliverLocally(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        VoicemailMessage message = read(spool.resolve(id + ".json"));
+        Path box = Files.createDirectories(mailbox(message.extension()));
+        Path audio = box.resolve(id + ".wav");
+        if (!Files.exists(audio) || Files.exists(spool.resolve(id + ".wav"))) { // a crash may have moved it already
+            moveDurably(spool.resolve(id + ".wav"), audio);
+        }
+        moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
+        fsyncDirectory(box);
+        fsyncDirectory(spool);
+        return message;
+    }
+
+    /** The spooled message's metadata, for a route that needs more than its id. */
+    public VoicemailMessage spooled(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        return read(spool.resolve(id + ".json"));
+    }
+
+    /**
+     * Removes what a failed recording left in the spool, so that a call the switch was not given a
+     * 201 for leaves nothing behind. Messages already in a mailbox are not touched.
+     */
+    public void discardFromSpool(@Variable("messageId") String id) throws IOException {
+        if (id != null && MESSAGE_ID.matcher(id).matches()) {
+            boolean removed = Files.deleteIfExists(spool.resolve(id + ".json"));
+            removed |= Files.deleteIfExists(spool.resolve(id + ".wav"));
+            removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".wav"));
+            removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".json"));
+            if (removed) {
+                LOG.warn("Recording {} failed before it was acknowledged; removed it from the spool", id);
+                fsyncDirectory(spool);
+            }
+        }
+    }
+
+    /** Every message in the spool (complete ones: their JSON is there), oldest first. */
+    public List<VoicemailMessage> spooledMessages() throws IOException {
+        return readAll(spool);
+    }
+
+    /**
+     * Start-up clean-up of what a crash mid-recording left: temporary files, and audio whose JSON was
+     * never written (the switch never got its 201 for it, so it is not a message).
+     */
+    public int removeIncompleteRecordings() throws IOException {
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(spool)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                boolean temp = name.startsWith(TEMP_PREFIX);
+                boolean orphanAudio = name.endsWith(".wav")
+                        && !Files.exists(spool.resolve(name.substring(0, name.length() - 4) + ".json"));
+                if (temp || orphanAudio) {
+                    LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
+                    Files.deleteIfExists(f);
+                    removed++;
+                }
+            }
+        }
+        if (removed > 0) {
+            fsyncDirectory(spool);
+        }
+        return removed;
+    }
+
+    public List<VoicemailMessage> list(@Header("ext") String extension) throws IOException {
+        Path box = mailbox(extension);
+        return Files.isDirectory(box) ? readAll(box) : List.of();
+    }
+
+    public Path audioFile(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        find(extension, id);
+        return mailbox(extension).resolve(id + ".wav");
+    }
+
+    public VoicemailMessage markHeard(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        VoicemailMessage heard = find(extension, id).asHeard();
+        writeDurably(mailbox(extension).resolve(id + ".json"), json.writeValueAsBytes(heard));
+        return heard;
+    }
+
+    public void delete(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        find(extension, id);
+        Path box = mailbox(extension);
+        Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
+        Files.deleteIfExists(box.resolve(id + ".wav"));
+        fsyncDirectory(box);
+    }
+
+    /** The message-waiting count: messages not yet heard. */
+    public int waiting(@Header("ext") String extension) throws IOException {
+        return (int) list(extension).stream().filter(m -> !m.heard()).count();
+    }
+
+    private VoicemailMessage find(String extension, String id) throws IOException {
+        requireMessageId(id);
+        try {
+            return read(mailbox(extension).resolve(id + ".json"));
+        } catch (NoSuchFileException e) {
+            throw RejectedRequest.notFound("no message " + id + " in mailbox " + extension);
+        }
+    }
+
+    private Path mailbox(String extension) {
+        Directory.requireExtensionSyntax(extension); // digits only: cannot leave the mailboxes directory
+        return mailboxes.resolve(extension);
+    }
+
+    public static void requireMessageId(String id) {
+        if (id == null || !MESSAGE_ID.matcher(id).matches()) {
+            throw RejectedRequest.badRequest("message id must be letters, digits and dashes, got '" + Printable.of(id) + "'");
+        }
+    }
+
+    private List<VoicemailMessage> readAll(Path dir) throws IOException {
+        List<VoicemailMessage> messages = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path f : files) {
+                if (!f.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    messages.add(read(f));
+                }
+            }
+        }
+        messages.sort(Comparator.comparing(VoicemailMessage::receivedAt).thenComparing(VoicemailMessage::id));
+        return messages;
+    }
+
+    private VoicemailMessage read(Path metadata) throws IOException {
+        return json.readValue(Files.readAllBytes(metadata), VoicemailMessage.class);
+    }
+
+    private void writeDurably(Path target, byte[] content) throws IOException {
+        Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName());
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(content));
+            ch.force(true);
+        }
+        moveDurably(temp, target);
+        fsyncDirectory(target.getParent());
+    }
+
+    private static void moveDurably(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the data directory must be one file system: cannot rename " + from + " to " + to, e);
+        }
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    public static String sha256(byte[] content) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
