@@ -17,10 +17,27 @@ public final class RejectedRequest extends RuntimeException {
         return status;
     }
 
-    /** The {@code {"error": ...}} body for a failed request: the reason for a rejection, a generic one otherwise. */
-    public static java.util.Map<String, String> errorBody(Exception failure) {
-        String message = failure instanceof RejectedRequest
-                ? failure.getMessage()
+    /** The rejection behind a failure, however Camel wrapped it (a bean expression wraps what it throws). */
+    public static RejectedRequest find(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof RejectedRequest rejected) {
+                return rejected;
+            }
+        }
+        return null;
+    }
+
+    /** The status to answer a failure with: the rejection's, or 503 so that a switch tries its next server. */
+    public static int statusOf(Throwable failure) {
+        RejectedRequest rejected = find(failure);
+        return rejected == null ? 503 : rejected.status;
+    }
+
+    /** The {@code {"error": ...}} body: the reason for a rejection, a generic one otherwise. */
+    public static java.util.Map<String, String> errorBody(Throwable failure) {
+        RejectedRequest rejected = find(failure);
+        String message = rejected != null
+                ? rejected.getMessage()
                 : "the server could not complete the request and kept nothing of it; retry, or use another server";
         return java.util.Map.of("error", message);
     }

@@ -32,8 +32,9 @@ public final class Vmesh {
         Path data = Path.of(options.getOrDefault("data", "data/" + server.id())).toAbsolutePath().normalize();
 
         Main main = new Main(); // beans come from camel.main.configuration-classes, no package scan
-        main.setPropertyPlaceholderLocations("file:" + config.resolve("application.properties")
-                + ",file:" + config.resolve(server.id() + ".properties") + ";optional=true");
+        // the first location that defines a key wins: the site's own file, then the shared one
+        main.setPropertyPlaceholderLocations("file:" + config.resolve(server.id() + ".properties") + ";optional=true"
+                + ",file:" + config.resolve("application.properties"));
         // derived from the topology; a per-site properties file may still override them
         main.addInitialProperty("vmesh.data-host", server.url().getHost());
         main.addInitialProperty("vmesh.data-port", String.valueOf(port(server.url())));

@@ -1,0 +1,122 @@
+package io.vmesh;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The mailbox API of DESIGN.md: list, audio, heard, delete, MWI, and 307 to the home server. */
+class MailboxApiTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static SiteServer hq;
+
+    @BeforeAll
+    static void startHq() {
+        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
+    }
+
+    @AfterAll
+    static void stopHq() {
+        hq.close();
+    }
+
+    private String leaveMessage(String ext, String from, String sample) throws Exception {
+        var created = hq.postCall("hq-sw1", "callId=mb-" + from + "&from=" + from + "&to=" + ext + "&state=NO_ANSWER",
+                Audio.resource(sample));
+        assertThat(created.statusCode()).isEqualTo(201);
+        return JSON.readTree(created.body()).get("messageId").asText();
+    }
+
+    private int waiting(String ext) throws Exception {
+        return JSON.readTree(hq.get("/mailboxes/" + ext + "/mwi").body()).get("waiting").asInt();
+    }
+
+    @Test
+    void listShowsEachMessageOldestFirstWithItsDetails() throws Exception {
+        String first = leaveMessage("1600", "5550401", "speech-01.wav");
+        String second = leaveMessage("1600", "5550402", "speech-02.wav");
+
+        JsonNode list = JSON.readTree(hq.get("/mailboxes/1600/messages").body());
+
+        assertThat(list.findValuesAsText("id")).containsExactly(first, second);
+        JsonNode m = list.get(0);
+        assertThat(m.get("from").asText()).isEqualTo("5550401");
+        assertThat(m.get("recordedBy").asText()).isEqualTo("hq");
+        assertThat(m.get("durationMs").asLong()).isBetween(10000L, 10200L);
+        assertThat(m.get("heard").asBoolean()).isFalse();
+        assertThat(m.get("receivedAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+    }
+
+    @Test
+    void emptyMailboxListsNothingAndWaitsForNothing() throws Exception {
+        assertThat(hq.get("/mailboxes/1999/messages").body()).isEqualTo("[]");
+        assertThat(waiting("1999")).isZero();
+    }
+
+    @Test
+    void hearingAMessageLowersTheIndicatorAndPublishesIt() throws Exception {
+        String id = leaveMessage("1601", "5550403", "speech-03.wav");
+        leaveMessage("1601", "5550404", "speech-03.wav");
+        assertThat(waiting("1601")).isEqualTo(2);
+
+        try (Jms.Subscription mwi = new Jms.Subscription(hq.brokerUrl(), "vmesh.mwi")) {
+            var heard = hq.post("/mailboxes/1601/messages/" + id + "/heard");
+
+            assertThat(heard.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(heard.body()).get("heard").asBoolean()).isTrue();
+            assertThat(waiting("1601")).isEqualTo(1);
+            assertThat(JSON.readTree(mwi.received.poll(10, TimeUnit.SECONDS)).get("waiting").asInt()).isEqualTo(1);
+        }
+        JsonNode list = JSON.readTree(hq.get("/mailboxes/1601/messages").body());
+        assertThat(list.get(0).get("heard").asBoolean()).isTrue();
+        assertThat(list.get(1).get("heard").asBoolean()).isFalse();
+    }
+
+    @Test
+    void deletingAMessageRemovesItAndItsAudio() throws Exception {
+        String id = leaveMessage("1602", "5550405", "speech-03.wav");
+
+        var deleted = hq.delete("/mailboxes/1602/messages/" + id);
+
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        assertThat(hq.get("/mailboxes/1602/messages").body()).isEqualTo("[]");
+        assertThat(hq.get("/mailboxes/1602/messages/" + id + "/audio").statusCode()).isEqualTo(404);
+        assertThat(hq.dataDir.resolve("mailboxes/1602/" + id + ".wav")).doesNotExist();
+        assertThat(waiting("1602")).isZero();
+        assertThat(hq.delete("/mailboxes/1602/messages/" + id).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void mailboxOfAnExtensionHomedElsewhereRedirectsToItsHome() {
+        for (String path : new String[] {"/mailboxes/2001/messages", "/mailboxes/2001/mwi",
+                "/mailboxes/3001/messages/east-1/audio"}) {
+            var response = hq.get(path);
+
+            assertThat(response.statusCode()).as(path).isEqualTo(307);
+            String home = path.contains("/3001/") ? "west" : "east";
+            assertThat(response.headers().firstValue("Location")).hasValue(hq.topology.dataUrl(home) + path);
+        }
+        var heard = hq.post("/mailboxes/2001/messages/east-1/heard");
+        assertThat(heard.statusCode()).isEqualTo(307);
+        assertThat(heard.headers().firstValue("Location")).hasValue(hq.topology.dataUrl("east") + "/mailboxes/2001/messages/east-1/heard");
+    }
+
+    @Test
+    void answersCarryNoRequestHeadersBack() {
+        var response = hq.get("/mailboxes/1603/messages");
+
+        assertThat(response.headers().map().keySet()).allSatisfy(name ->
+                assertThat(name.toLowerCase()).isIn("content-type", "content-length", "connection"));
+    }
+}

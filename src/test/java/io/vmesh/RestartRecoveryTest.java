@@ -1,0 +1,78 @@
+package io.vmesh;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What is on disk and on the broker survives a restart, and a restart finishes what a crash interrupted. */
+class RestartRecoveryTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void messageForARemoteHomeIsStillSpooledAndQueuedAfterARestart() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        String id;
+        try (SiteServer hq = new SiteServer(topology, "hq", dir.resolve("data")).start()) {
+            var created = hq.postCall("hq-sw1", "callId=restart-1&from=5550500&to=2500&state=NO_ANSWER",
+                    Audio.resource("speech-01.wav"));
+            assertThat(created.statusCode()).isEqualTo(201);
+            id = JSON.readTree(created.body()).get("messageId").asText();
+        }
+
+        try (SiteServer hq = new SiteServer(topology, "hq", dir.resolve("data")).start()) {
+            assertThat(hq.dataDir.resolve("spool/" + id + ".wav")).exists();
+            assertThat(hq.dataDir.resolve("spool/" + id + ".json")).exists();
+            // recovery ran at start-up and did not queue the message a second time
+            await().untilAsserted(() -> assertThat(hq.context().getRouteController()
+                    .getRouteStatus("spool-recovery").isStarted()).isTrue());
+            assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.east")).containsExactly(id);
+        }
+    }
+
+    @Test
+    void startUpFinishesWhatACrashInterrupted() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        Path data = dir.resolve("data");
+        String local;
+        String remote;
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            local = JSON.readTree(hq.postCall("hq-sw1", "callId=crash-1&from=1&to=1700&state=BUSY",
+                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+            remote = JSON.readTree(hq.postCall("hq-sw1", "callId=crash-2&from=1&to=3700&state=BUSY",
+                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+        }
+        // as if the process had died: after recording, before moving into the mailbox ...
+        Files.move(data.resolve("mailboxes/1700/" + local + ".wav"), data.resolve("spool/" + local + ".wav"));
+        Files.move(data.resolve("mailboxes/1700/" + local + ".json"), data.resolve("spool/" + local + ".json"));
+        // ... and after recording, before queueing; plus a recording cut off mid-write
+        Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/hq-orphan.wav"));
+        Files.write(data.resolve("spool/.part-hq-cut.wav"), new byte[] {1, 2, 3});
+        String unqueued = "hq-unqueued";
+        Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + unqueued + ".wav"));
+        Files.writeString(data.resolve("spool/" + unqueued + ".json"),
+                Files.readString(data.resolve("spool/" + remote + ".json")).replace(remote, unqueued));
+
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            await().untilAsserted(() -> {
+                assertThat(data.resolve("mailboxes/1700/" + local + ".json")).exists();
+                assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.west"))
+                        .containsExactlyInAnyOrder(remote, unqueued);
+            });
+            assertThat(data.resolve("spool/" + local + ".json")).doesNotExist();
+            assertThat(data.resolve("spool/hq-orphan.wav")).doesNotExist();
+            assertThat(data.resolve("spool/.part-hq-cut.wav")).doesNotExist();
+            assertThat(data.resolve("spool/" + remote + ".wav")).exists();
+            assertThat(JSON.readTree(hq.get("/mailboxes/1700/messages").body()).findValuesAsText("id")).containsExactly(local);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+
+import static org.awaitility.Awaitility.await;
+
+/** One vmesh site server started in this JVM exactly as {@code java -jar vmesh.jar} starts it. */
+final class SiteServer implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+
+    final String site;
+    final TestTopology topology;
+    final Path dataDir;
+    private Main main;
+
+    SiteServer(TestTopology topology, String site, Path dataDir) {
+        this.topology = topology;
+        this.site = site;
+        this.dataDir = dataDir;
+    }
+
+    SiteServer start() {
+        main = Vmesh.create("--site=" + site, "--config=" + topology.configDir, "--data=" + dataDir);
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("site " + site + " did not start", e);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> get("/health").statusCode() == 200);
+        return this;
+    }
+
+    CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    String brokerUrl() {
+        return "vm://vmesh-" + site + "?create=false";
+    }
+
+    @Override
+    public void close() {
+        if (main != null) {
+            main.stop();
+            main = null;
+        }
+    }
+
+    HttpResponse<String> postCall(String switchId, String query, byte[] body) {
+        return send(HttpRequest.newBuilder(uri("/switch/" + switchId + "/calls?" + query))
+                .header("Content-Type", "audio/wav")
+                .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    HttpResponse<byte[]> getBytes(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    HttpResponse<String> post(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    HttpResponse<String> delete(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    private URI uri(String pathAndQuery) {
+        return URI.create(topology.dataUrl(site) + pathAndQuery);
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every file under the spool and the mailboxes: what a request left on disk. */
+    List<Path> storedFiles() {
+        List<Path> files = new ArrayList<>();
+        for (String dir : List.of("spool", "mailboxes")) {
+            Path root = dataDir.resolve(dir);
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> walk = Files.walk(root)) {
+                    walk.filter(Files::isRegularFile).forEach(files::add);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return files;
+    }
+}

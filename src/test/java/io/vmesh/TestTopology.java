@@ -1,0 +1,72 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A config directory for tests: the shipped {@code camel-config/application.properties} and the
+ * shipped topology's shape (hq, east, west and their extension ranges) on free loopback ports.
+ */
+final class TestTopology {
+
+    final Path configDir;
+    final Map<String, Integer> dataPorts = new LinkedHashMap<>();
+    final Map<String, Integer> managementPorts = new LinkedHashMap<>();
+
+    TestTopology(Path configDir) {
+        this.configDir = configDir;
+        try {
+            Files.createDirectories(configDir);
+            Files.copy(Path.of("camel-config/application.properties"), configDir.resolve("application.properties"));
+            StringBuilder yaml = new StringBuilder("servers:\n");
+            String[][] servers = {{"hq", "hq-sw1, hq-sw2, branch-sw1, branch-sw2"}, {"east", "east-sw1"}, {"west", "west-sw1"}};
+            for (String[] s : servers) {
+                dataPorts.put(s[0], freePort());
+                managementPorts.put(s[0], freePort());
+                yaml.append("  - id: ").append(s[0]).append('\n')
+                        .append("    url: http://127.0.0.1:").append(dataPorts.get(s[0])).append('\n')
+                        .append("    management: http://127.0.0.1:").append(managementPorts.get(s[0])).append('\n')
+                        .append("    switches: [").append(s[1]).append("]\n");
+            }
+            yaml.append("extensions:\n")
+                    .append("  - range: 1000-1999\n    home: hq\n")
+                    .append("  - range: 2000-2999\n    home: east\n")
+                    .append("  - range: 3000-3999\n    home: west\n");
+            Files.writeString(configDir.resolve("topology.yaml"), yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Adds a per-site override file, as an operator would ({@code <site>.properties}). */
+    TestTopology siteProperties(String site, String properties) {
+        try {
+            Files.writeString(configDir.resolve(site + ".properties"), properties);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    String dataUrl(String site) {
+        return "http://127.0.0.1:" + dataPorts.get(site);
+    }
+
+    String managementUrl(String site) {
+        return "http://127.0.0.1:" + managementPorts.get(site);
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
