@@ -1,0 +1,92 @@
+package io.vmesh;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.awaitility.Awaitility.await;
+
+/** A vmesh server as a separate JVM from {@code target/vmesh.jar}, as an operator runs it; killable with -9. */
+final class VmeshProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final String site;
+    final TestTopology topology;
+    final Path dataDir;
+    final Path log;
+    private Process process;
+
+    VmeshProcess(TestTopology topology, String site, Path dataDir) {
+        this.topology = topology;
+        this.site = site;
+        this.dataDir = dataDir;
+        this.log = dataDir.resolveSibling(site + "-" + System.nanoTime() + ".log");
+    }
+
+    static Path jar() {
+        return Path.of(System.getProperty("vmesh.jar", "target/vmesh.jar")).toAbsolutePath();
+    }
+
+    VmeshProcess start() throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-jar", jar().toString(),
+                "--site=" + site, "--config=" + topology.configDir, "--data=" + dataDir));
+        process = new ProcessBuilder(command)
+                .directory(new File(System.getProperty("user.dir"))) // routes/ is read from here
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(site + " exited with " + process.exitValue() + "; see " + log);
+            }
+            return isHealthy();
+        });
+        return this;
+    }
+
+    boolean isHealthy() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(topology.dataUrl(site) + "/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** {@code kill -9}: no shutdown hook, no flush, nothing. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** A polite stop (SIGTERM), as an init system does. */
+    void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill9();
+            }
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            kill9();
+        }
+    }
+}
