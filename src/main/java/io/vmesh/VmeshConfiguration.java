@@ -2,10 +2,19 @@ package io.vmesh;
 
 import java.nio.file.Path;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.ActiveMQConnectionFactory;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.health.HealthCheck;
+import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.support.processor.idempotent.FileIdempotentRepository;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 
 /**
  * The beans the routes call by name. Everything tunable comes from {@code camel-config/application.properties}.
@@ -25,8 +34,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @PropertyInject(value = "vmesh.data.min-free-mb", defaultValue = "100")
     private long minFreeMb;
 
-    @PropertyInject("vmesh.migration.queue-prefix")
-    private String queuePrefix;
+    @PropertyInject(value = "vmesh.migration.probe-timeout-ms", defaultValue = "1000")
+    private long probeTimeoutMs;
+    @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
+    private int maxBrokerConnections;
 
     private Directory directory;
     private VoicemailStore voicemailStore;
@@ -45,9 +56,14 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new CallRequests(directory());
     }
 
+    private AudioCodec audioCodec;
+
     @BindToRegistry("audioCodec")
     public AudioCodec audioCodec() {
-        return new AudioCodec(maxRecordingSeconds);
+        if (audioCodec == null) {
+            audioCodec = new AudioCodec(maxRecordingSeconds);
+        }
+        return audioCodec;
     }
 
     @BindToRegistry("voicemailStore")
@@ -58,9 +74,82 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return voicemailStore;
     }
 
-    @BindToRegistry("spoolRecovery")
-    public SpoolRecovery spoolRecovery() {
-        return new SpoolRecovery(site, voicemailStore(), directory(), brokerUrl, queuePrefix);
+    private PeerAvailability peerAvailability;
+    private MigrationBacklog migrationBacklog;
+
+    /** Adds a migration route per peer once the routes are loaded, and publishes the backlog as metrics. */
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        context.addStartupListener(new MigrationRoutes(site, directory()));
+        context.addStartupListener((ctx, alreadyStarted) -> {
+            MeterRegistry registry = ctx.getRegistry().findSingleByType(MeterRegistry.class);
+            if (registry != null) {
+                migrationBacklog().bindTo(registry);
+            }
+        });
+    }
+
+    /**
+     * The connection factory of the activemq6 component: pooled, and with the client's redelivery
+     * limit lifted, so that a message rolled back at every shutdown never leaves its queue for
+     * ActiveMQ.DLQ (vmesh dead-letters by reason, itself).
+     */
+    @BindToRegistry("jmsConnectionFactory")
+    public ConnectionFactory jmsConnectionFactory() {
+        ActiveMQConnectionFactory activeMq = new ActiveMQConnectionFactory(brokerUrl);
+        activeMq.getRedeliveryPolicy().setMaximumRedeliveries(-1);
+        JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
+        pool.setConnectionFactory(activeMq);
+        pool.setMaxConnections(maxBrokerConnections);
+        return pool;
+    }
+
+    @BindToRegistry("peerAvailability")
+    public PeerAvailability peerAvailability() {
+        if (peerAvailability == null) {
+            peerAvailability = new PeerAvailability(directory(), probeTimeoutMs);
+        }
+        return peerAvailability;
+    }
+
+    @BindToRegistry("migrationBacklog")
+    public MigrationBacklog migrationBacklog() {
+        if (migrationBacklog == null) {
+            try {
+                migrationBacklog = new MigrationBacklog(site, directory(), peerAvailability(), voicemailStore());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the spool", e);
+            }
+        }
+        return migrationBacklog;
+    }
+
+    /** Before each retry of a migration: what went wrong is the home's last error in /migrations. */
+    @BindToRegistry("migrationRetryNote")
+    public Processor migrationRetryNote() {
+        return exchange -> {
+            Exception failure = exchange.getException() != null ? exchange.getException()
+                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+            String home = exchange.getVariable("home", String.class);
+            if (home != null && failure != null && !(failure instanceof HomeUnavailable)) { // the probe notes its own
+                peerAvailability().unreachable(home, failure.getClass().getSimpleName() + ": " + failure.getMessage());
+            }
+        };
+    }
+
+    @BindToRegistry("peerIntake")
+    public PeerIntake peerIntake() {
+        return new PeerIntake(site, directory(), audioCodec());
+    }
+
+    /** Message ids received from peers, kept on disk: a redelivered migration is stored once. */
+    @BindToRegistry("receivedMessages")
+    public IdempotentRepository receivedMessages() {
+        FileIdempotentRepository repository = new FileIdempotentRepository();
+        repository.setFileStore(Path.of(dataDir, "received-message-ids.txt").toFile());
+        repository.setCacheSize(100_000);
+        repository.setMaxFileStoreSize(64L * 1024 * 1024);
+        return repository;
     }
 
     @BindToRegistry("siteHealth")

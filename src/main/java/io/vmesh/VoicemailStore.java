@@ -16,7 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -32,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * last, so a message exists once its JSON does. Every change is fsync'd, files and directories.
  *
  * <pre>
- * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json              recorded here, not yet in its home mailbox
+ * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json|.queued     recorded here, not yet in its home mailbox (.queued: on the migration queue)
  * data/&lt;site&gt;/mailboxes/&lt;ext&gt;/&lt;id&gt;.wav|.json    delivered to an extension homed here
+ * data/&lt;site&gt;/sent/&lt;id&gt;.json                    migrated to its home: kept for the retention period
+ * data/&lt;site&gt;/dead-letter/&lt;id&gt;.wav|.json       could not be delivered; the JSON says why
  * </pre>
  */
 public final class VoicemailStore {
@@ -45,6 +49,8 @@ public final class VoicemailStore {
     private final String site;
     private final Path spool;
     private final Path mailboxes;
+    private final Path sent;
+    private final Path deadLetter;
     private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     public VoicemailStore(String site, String dataDir) {
@@ -52,9 +58,13 @@ public final class VoicemailStore {
         Path data = Path.of(dataDir).toAbsolutePath().normalize();
         this.spool = data.resolve("spool");
         this.mailboxes = data.resolve("mailboxes");
+        this.sent = data.resolve("sent");
+        this.deadLetter = data.resolve("dead-letter");
         try {
             Files.createDirectories(spool);
             Files.createDirectories(mailboxes);
+            Files.createDirectories(sent);
+            Files.createDirectories(deadLetter);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data directory " + data, e);
         }
@@ -109,11 +119,108 @@ public final class VoicemailStore {
             removed |= Files.deleteIfExists(spool.resolve(id + ".wav"));
             removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".wav"));
             removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".json"));
+            removed |= Files.deleteIfExists(spool.resolve(id + ".queued"));
             if (removed) {
                 LOG.warn("Recording {} failed before it was acknowledged; removed it from the spool", id);
                 fsyncDirectory(spool);
             }
         }
+    }
+
+    /**
+     * The spooled messages a crash left unfinished: any not yet on a migration queue (those homed
+     * here are never queued: they should be in their mailbox already).
+     */
+    public List<VoicemailMessage> unfinished() throws IOException {
+        return spooledMessages().stream().filter(m -> !Files.exists(spool.resolve(m.id() + ".queued"))).toList();
+    }
+
+    /** Notes that the message is on its home's migration queue, so that recovery does not queue it again. */
+    public void markQueued(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        Files.write(spool.resolve(id + ".queued"), new byte[0]);
+    }
+
+    /**
+     * FIG. 4 step 445: the spooled message to migrate, or null if it was migrated already (a queue
+     * entry redelivered after a crash). A queue entry with neither is {@link Undeliverable}.
+     */
+    public VoicemailMessage toMigrate(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        try {
+            return read(spool.resolve(id + ".json"));
+        } catch (NoSuchFileException e) {
+            if (Files.exists(sent.resolve(id + ".json"))) {
+                return null;
+            }
+            throw new Undeliverable("the spool copy of " + id + " is gone and it was never sent");
+        }
+    }
+
+    public Path spooledAudio(@Variable("messageId") String id) {
+        requireMessageId(id);
+        return spool.resolve(id + ".wav");
+    }
+
+    /** The home has the message: the spool copy goes, its metadata is kept in sent/ for the retention period. */
+    public void archiveSent(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        Path json = spool.resolve(id + ".json");
+        if (Files.exists(json)) {
+            moveDurably(json, sent.resolve(id + ".json"));
+            fsyncDirectory(sent);
+        }
+        Files.deleteIfExists(spool.resolve(id + ".wav"));
+        Files.deleteIfExists(spool.resolve(id + ".queued"));
+        fsyncDirectory(spool);
+    }
+
+    /** Deletes sent/ records older than the retention; returns how many went. */
+    public int purgeSent(long retentionHours) throws IOException {
+        Instant limit = Instant.now().minus(java.time.Duration.ofHours(retentionHours));
+        int purged = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(sent, "*.json")) {
+            for (Path f : files) {
+                if (Files.getLastModifiedTime(f).toInstant().isBefore(limit)) {
+                    Files.deleteIfExists(f);
+                    purged++;
+                }
+            }
+        }
+        return purged;
+    }
+
+    /** What can never be delivered moves from the spool to dead-letter/, its JSON carrying the reason. */
+    public Map<String, Object> moveToDeadLetter(@Variable("messageId") String id, @Variable("reason") String reason)
+            throws IOException {
+        requireMessageId(id);
+        Map<String, Object> record = new LinkedHashMap<>();
+        Path metadata = spool.resolve(id + ".json");
+        if (Files.exists(metadata)) {
+            record.putAll(json.readValue(Files.readAllBytes(metadata), Map.class));
+        }
+        record.put("id", id);
+        record.put("reason", reason);
+        record.put("deadLetteredAt", Instant.now().toString());
+        record.put("deadLetteredBy", site);
+        if (Files.exists(spool.resolve(id + ".wav"))) {
+            moveDurably(spool.resolve(id + ".wav"), deadLetter.resolve(id + ".wav"));
+        }
+        writeDurably(deadLetter.resolve(id + ".json"), json.writeValueAsBytes(record));
+        Files.deleteIfExists(metadata);
+        Files.deleteIfExists(spool.resolve(id + ".queued"));
+        fsyncDirectory(spool);
+        return record;
+    }
+
+    /** Whether a mailbox here already holds the message: a peer's retry then stores nothing new. */
+    public boolean inMailbox(String extension, String id) {
+        requireMessageId(id);
+        return Files.exists(mailbox(extension).resolve(id + ".json"));
+    }
+
+    public void syncMailbox(String extension) throws IOException {
+        fsyncDirectory(mailbox(extension));
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
@@ -131,8 +238,9 @@ public final class VoicemailStore {
             for (Path f : files) {
                 String name = f.getFileName().toString();
                 boolean temp = name.startsWith(TEMP_PREFIX);
-                boolean orphanAudio = name.endsWith(".wav")
-                        && !Files.exists(spool.resolve(name.substring(0, name.length() - 4) + ".json"));
+                String base = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+                boolean orphanAudio = (name.endsWith(".wav") || name.endsWith(".queued"))
+                        && !Files.exists(spool.resolve(base + ".json"));
                 if (temp || orphanAudio) {
                     LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
                     Files.deleteIfExists(f);

@@ -1,0 +1,71 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * FIG. 4 step 435's network proxy: is the home server reachable? Asks its {@code GET /health} with
+ * a short timeout and remembers the answer per server, for {@code /migrations} and readiness.
+ */
+public final class PeerAvailability {
+
+    /** What is known of a peer: when it last answered, and the last error if it did not. */
+    public record PeerState(boolean reachable, String checkedAt, String lastError, String lastErrorAt) {
+    }
+
+    private final Directory directory;
+    private final Duration timeout;
+    private final HttpClient http;
+    private final Map<String, PeerState> states = new ConcurrentHashMap<>();
+
+    public PeerAvailability(Directory directory, long timeoutMs) {
+        this.directory = directory;
+        this.timeout = Duration.ofMillis(timeoutMs);
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
+    public void requireReachable(String home) {
+        String error;
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(directory.urlOf(home) + "/health"))
+                    .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
+            if (response.statusCode() == 200) {
+                reachable(home);
+                return;
+            }
+            error = "health answered " + response.statusCode();
+        } catch (IOException e) {
+            error = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted";
+        }
+        unreachable(home, error);
+        throw new HomeUnavailable("home server " + home + " is not reachable: " + error);
+    }
+
+    /** A delivery attempt answered: the peer is there. */
+    public void reachable(String home) {
+        PeerState previous = states.get(home);
+        states.put(home, new PeerState(true, Instant.now().toString(),
+                previous == null ? null : previous.lastError(), previous == null ? null : previous.lastErrorAt()));
+    }
+
+    public void unreachable(String home, String error) {
+        String now = Instant.now().toString();
+        states.put(home, new PeerState(false, now, error, now));
+    }
+
+    public Map<String, PeerState> states() {
+        return new TreeMap<>(states);
+    }
+}
