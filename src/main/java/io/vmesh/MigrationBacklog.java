@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.apache.camel.Variable;
 
 /**
@@ -30,6 +32,7 @@ public final class MigrationBacklog {
     private final Map<String, Map<String, Instant>> pending = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> delivered = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latency = new ConcurrentHashMap<>();
     private MeterRegistry boundTo;
 
     public MigrationBacklog(String site, Directory directory, PeerAvailability peers, VoicemailStore store) throws IOException {
@@ -64,6 +67,13 @@ public final class MigrationBacklog {
             Gauge.builder("vmesh.migrations.oldest.age", () -> oldestAgeSeconds(home) == null ? 0 : oldestAgeSeconds(home))
                     .description("age of the oldest message waiting for its home server").baseUnit("seconds")
                     .tag("home", home).register(registry);
+            FunctionCounter.builder("vmesh.migrations.delivered", delivered.get(home), AtomicLong::get)
+                    .description("messages delivered to their home server since start").tag("home", home).register(registry);
+            FunctionCounter.builder("vmesh.migrations.dead.lettered", deadLettered.get(home), AtomicLong::get)
+                    .description("messages that could not be delivered, since start").tag("home", home).register(registry);
+            latency.put(home, Timer.builder("vmesh.migrations.delivery.latency")
+                    .description("from recording here to durable in the home mailbox").tag("home", home)
+                    .publishPercentiles(0.5, 0.99).register(registry));
         }
     }
 
@@ -76,8 +86,13 @@ public final class MigrationBacklog {
     }
 
     public void delivered(@Variable("messageId") String id, @Variable("home") String home) {
-        if (remove(id, home)) {
+        Instant receivedAt = remove(id, home);
+        if (receivedAt != null) {
             delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+            Timer timer = latency.get(home);
+            if (timer != null) {
+                timer.record(Duration.between(receivedAt, Instant.now()));
+            }
         }
     }
 
@@ -86,9 +101,9 @@ public final class MigrationBacklog {
         deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
     }
 
-    private boolean remove(String id, String home) {
+    private Instant remove(String id, String home) {
         Map<String, Instant> waiting = home == null ? null : pending.get(home);
-        return waiting != null && waiting.remove(id) != null;
+        return waiting == null ? null : waiting.remove(id);
     }
 
     Long oldestAgeSeconds(String home) {

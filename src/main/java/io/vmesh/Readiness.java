@@ -60,6 +60,47 @@ final class Readiness {
         }
     }
 
+    /**
+     * The peers: probed on each check and reported by name. A peer that is down is the situation
+     * vmesh exists for, so it is a detail of an UP check, never a reason to refuse calls.
+     */
+    static final class Peers extends AbstractHealthCheck {
+        private final String site;
+        private final Directory directory;
+        private final PeerAvailability peers;
+
+        Peers(String site, Directory directory, PeerAvailability peers) {
+            super("vmesh", "peers");
+            this.site = site;
+            this.directory = directory;
+            this.peers = peers;
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            int down = 0;
+            for (Directory.Server server : directory.servers()) {
+                if (server.id().equals(site)) {
+                    continue;
+                }
+                try {
+                    peers.requireReachable(server.id());
+                    builder.detail("peer." + server.id(), "reachable");
+                } catch (HomeUnavailable e) {
+                    builder.detail("peer." + server.id(), "unreachable: " + peers.states().get(server.id()).lastError());
+                    down++;
+                }
+            }
+            builder.message(down == 0 ? "all peers reachable" : down + " peer(s) unreachable; their messages wait in the spool");
+            builder.up();
+        }
+    }
+
     /** The data directory: there, writable, and with room for recordings. */
     static final class DataDirectory extends AbstractHealthCheck {
         private final Path dataDir;

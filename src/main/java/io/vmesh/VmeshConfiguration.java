@@ -172,6 +172,11 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new Readiness.Broker(embeddedBroker(), brokerUrl);
     }
 
+    @BindToRegistry("peersReadiness")
+    public HealthCheck peersReadiness() {
+        return new Readiness.Peers(site, directory(), peerAvailability());
+    }
+
     @BindToRegistry("dataDirectoryReadiness")
     public HealthCheck dataDirectoryReadiness() {
         return new Readiness.DataDirectory(Path.of(dataDir).toAbsolutePath(), minFreeMb * 1024 * 1024);

@@ -41,7 +41,7 @@ class BadInputTest {
     void nothingWasStoredOrQueued() throws Exception {
         assertThat(hq.storedFiles()).isEmpty();
         for (String peer : new String[] {"east", "west"}) {
-            assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration." + peer)).isEmpty();
+            assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq." + peer)).isEmpty();
         }
     }
 

@@ -103,8 +103,8 @@ class CallFlowTest {
         assertThat(metadata.get("sha256").asText())
                 .isEqualTo(VoicemailStore.sha256(Files.readAllBytes(hq.dataDir.resolve("spool/" + id + ".wav"))));
         await().untilAsserted(() ->
-                assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.west")).containsExactly(id));
-        assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.east")).doesNotContain(id);
+                assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.west")).containsExactly(id));
+        assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.east")).doesNotContain(id);
     }
 
     @Test

@@ -35,7 +35,7 @@ class RestartRecoveryTest {
             // recovery ran at start-up and did not queue the message a second time
             await().untilAsserted(() -> assertThat(hq.context().getRouteController()
                     .getRouteStatus("spool-recovery").isStarted()).isTrue());
-            assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.east")).containsExactly(id);
+            assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.east")).containsExactly(id);
         }
     }
 
@@ -65,7 +65,7 @@ class RestartRecoveryTest {
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
             await().untilAsserted(() -> {
                 assertThat(data.resolve("mailboxes/1700/" + local + ".json")).exists();
-                assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.west"))
+                assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.west"))
                         .containsExactlyInAnyOrder(remote, unqueued);
             });
             assertThat(data.resolve("spool/" + local + ".json")).doesNotExist();

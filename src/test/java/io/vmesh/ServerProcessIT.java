@@ -70,7 +70,7 @@ class ServerProcessIT {
             // the queue is the embedded broker's: read its depth through Jolokia, as an operator would
             var depth = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq")
                     + "/observe/jolokia/read/org.apache.activemq:type=Broker,brokerName=vmesh-hq,destinationType=Queue,"
-                    + "destinationName=vmesh.migration.east/QueueSize")).build());
+                    + "destinationName=vmesh.migration.hq.east/QueueSize")).build());
             assertThat(JSON.readTree(depth.body()).get("value").asLong()).as(depth.body()).isEqualTo(1);
         }
     }

@@ -1,0 +1,93 @@
+package io.vmesh;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What an operator watches: metrics, health with peers, and the migration backlog. */
+class MonitoringTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path dir;
+    static SiteServer hq;
+
+    @BeforeAll
+    static void startHqWithPeersDown() throws Exception {
+        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
+        hq.postCall("hq-sw1", "callId=m-1&from=1&to=1900&state=ANSWERED", null);
+        for (int i = 0; i < 2; i++) {
+            hq.postCall("hq-sw1", "callId=m-v" + i + "&from=1&to=1900&state=NO_ANSWER", Audio.resource("speech-03.wav"));
+        }
+        for (int i = 0; i < 3; i++) {
+            hq.postCall("hq-sw1", "callId=m-w" + i + "&from=1&to=3900&state=BUSY", Audio.resource("speech-03.wav"));
+        }
+    }
+
+    @AfterAll
+    static void stopHq() {
+        hq.close();
+    }
+
+    private static String management(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void metricsCountCallsByDispositionRecordingsAndPendingMigrationsPerHome() throws Exception {
+        String metrics = management("/observe/metrics");
+
+        assertThat(metrics).containsPattern("vmesh_calls_total\\{[^}]*disposition=\"NORMAL\"[^}]*} 1\\.0");
+        assertThat(metrics).containsPattern("vmesh_calls_total\\{[^}]*disposition=\"VOICEMAIL\"[^}]*} 5\\.0");
+        assertThat(metrics).containsPattern("vmesh_voicemails_recorded_total\\{[^}]*} 5\\.0");
+        assertThat(metrics).contains("vmesh_migrations_pending{home=\"west\"} 3.0");
+        assertThat(metrics).contains("vmesh_migrations_pending{home=\"east\"} 0.0");
+        assertThat(metrics).contains("vmesh_migrations_delivered_total{home=\"west\"} 0.0");
+        assertThat(metrics).contains("vmesh_migrations_delivery_latency_seconds_count{home=\"east\"}");
+        assertThat(metrics).containsPattern("camel_exchanges_total\\{[^}]*routeId=\"record-voicemail\"} 5\\.0");
+    }
+
+    @Test
+    void migrationsShowWhatWaitsForEachHomeAndWhy() throws Exception {
+        await().untilAsserted(() -> {
+            JsonNode west = JSON.readTree(hq.get("/migrations").body()).get("west");
+            assertThat(west.get("pending").asInt()).isEqualTo(3);
+            assertThat(west.get("oldestAgeSeconds").asLong()).isGreaterThanOrEqualTo(0);
+            assertThat(west.get("reachable").asBoolean()).isFalse();
+            assertThat(west.get("lastError").asText()).isNotBlank();
+        });
+        assertThat(JSON.readTree(hq.get("/migrations").body()).get("east").get("pending").asInt()).isZero();
+    }
+
+    @Test
+    void aDownPeerIsReportedButDoesNotMakeTheServerUnready() throws Exception {
+        JsonNode health = JSON.readTree(management("/observe/health"));
+
+        assertThat(health.get("status").asText()).isEqualTo("UP");
+        JsonNode peers = null;
+        for (JsonNode check : health.get("checks")) {
+            if (check.get("name").asText().equals("peers")) {
+                peers = check;
+            }
+        }
+        assertThat(peers).isNotNull();
+        assertThat(peers.get("status").asText()).isEqualTo("UP");
+        assertThat(peers.get("message").asText()).contains("2 peer(s) unreachable");
+        assertThat(hq.get("/health").statusCode()).isEqualTo(200);
+    }
+}
