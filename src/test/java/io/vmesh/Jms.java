@@ -47,7 +47,8 @@ final class Jms {
             MessageConsumer consumer = session.createConsumer(session.createTopic(topic));
             consumer.setMessageListener(m -> {
                 try {
-                    received.add(m instanceof TextMessage t ? t.getText() : String.valueOf(m.getBody(Object.class)));
+                    received.add(m instanceof TextMessage t ? t.getText()
+                            : new String(m.getBody(byte[].class), java.nio.charset.StandardCharsets.UTF_8));
                 } catch (JMSException ex) {
                     received.add("unreadable: " + ex);
                 }
