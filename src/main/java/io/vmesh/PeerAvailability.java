@@ -29,7 +29,7 @@ public final class PeerAvailability {
     public PeerAvailability(Directory directory, long timeoutMs) {
         this.directory = directory;
         this.timeout = Duration.ofMillis(timeoutMs);
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     }
 
     /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
@@ -51,6 +51,19 @@ public final class PeerAvailability {
         }
         unreachable(home, error);
         throw new HomeUnavailable("home server " + home + " is not reachable: " + error);
+    }
+
+    /** Probes every peer once, for the watch-peers route; a peer that is down is only noted. */
+    public void probeAll(String site) {
+        for (Directory.Server server : directory.servers()) {
+            if (!server.id().equals(site)) {
+                try {
+                    requireReachable(server.id());
+                } catch (HomeUnavailable noted) {
+                    // recorded in states(); the migration routes retry on their own
+                }
+            }
+        }
     }
 
     /** A delivery attempt answered: the peer is there. */

@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.jms.Connection;
-import org.apache.activemq.ActiveMQConnectionFactory;
+import jakarta.jms.ConnectionFactory;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -21,11 +24,19 @@ final class Readiness {
     /** The broker that holds the migration queue: embedded and started, or external and answering. */
     static final class Broker extends AbstractHealthCheck {
         private final EmbeddedBroker embedded;
+        private final ConnectionFactory connections;
         private final String brokerUrl;
+        private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vmesh-broker-readiness");
+            t.setDaemon(true);
+            return t;
+        });
+        private Future<?> probe;
 
-        Broker(EmbeddedBroker embedded, String brokerUrl) {
+        Broker(EmbeddedBroker embedded, ConnectionFactory connections, String brokerUrl) {
             super("vmesh", "broker");
             this.embedded = embedded;
+            this.connections = connections;
             this.brokerUrl = brokerUrl;
         }
 
@@ -35,7 +46,7 @@ final class Readiness {
         }
 
         @Override
-        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        protected synchronized void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
             builder.detail("broker.url", brokerUrl.replaceAll("//[^@/]*@", "//***@"));
             if (embedded != null) {
                 if (embedded.isRunning()) {
@@ -45,15 +56,21 @@ final class Readiness {
                 }
                 return;
             }
-            try {
-                CompletableFuture.runAsync(() -> {
-                    try (Connection c = new ActiveMQConnectionFactory(brokerUrl).createConnection()) {
+            // an external broker: open a connection through the routes' own pool, on a thread of its
+            // own, and never stack probes behind one that hangs (a failover URL waits for the broker)
+            if (probe == null || probe.isDone()) {
+                probe = prober.submit(() -> {
+                    try (Connection c = connections.createConnection()) {
                         c.start();
-                    } catch (jakarta.jms.JMSException e) {
-                        throw new IllegalStateException(e.getMessage(), e);
                     }
-                }).get(2, TimeUnit.SECONDS);
+                    return null;
+                });
+            }
+            try {
+                probe.get(2, TimeUnit.SECONDS);
                 builder.up();
+            } catch (TimeoutException e) {
+                builder.down().message("the broker does not answer within 2 s");
             } catch (Exception e) {
                 builder.down().message("the broker does not answer: " + e.getMessage());
             }
@@ -61,8 +78,10 @@ final class Readiness {
     }
 
     /**
-     * The peers: probed on each check and reported by name. A peer that is down is the situation
-     * vmesh exists for, so it is a detail of an UP check, never a reason to refuse calls.
+     * The peers, as the watch-peers route and the migrations last found them. A peer that is down
+     * is the situation vmesh exists for, so it is a detail of an UP check, never a reason to refuse
+     * calls. The check itself calls no peer: a peer's /health asks for this server's readiness, and
+     * probing from here would make every /health call the others' in a loop.
      */
     static final class Peers extends AbstractHealthCheck {
         private final String site;
@@ -83,20 +102,24 @@ final class Readiness {
 
         @Override
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            Map<String, PeerAvailability.PeerState> states = peers.states();
             int down = 0;
             for (Directory.Server server : directory.servers()) {
                 if (server.id().equals(site)) {
                     continue;
                 }
-                try {
-                    peers.requireReachable(server.id());
+                PeerAvailability.PeerState state = states.get(server.id());
+                if (state == null) {
+                    builder.detail("peer." + server.id(), "not probed yet");
+                } else if (state.reachable()) {
                     builder.detail("peer." + server.id(), "reachable");
-                } catch (HomeUnavailable e) {
-                    builder.detail("peer." + server.id(), "unreachable: " + peers.states().get(server.id()).lastError());
+                } else {
+                    builder.detail("peer." + server.id(), "unreachable since " + state.lastErrorAt() + ": " + state.lastError());
                     down++;
                 }
             }
-            builder.message(down == 0 ? "all peers reachable" : down + " peer(s) unreachable; their messages wait in the spool");
+            builder.message(down == 0 ? "no peer known to be unreachable"
+                    : down + " peer(s) unreachable; their messages wait in the spool");
             builder.up();
         }
     }

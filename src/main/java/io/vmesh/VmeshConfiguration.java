@@ -75,6 +75,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     }
 
     private PeerAvailability peerAvailability;
+    private ConnectionFactory jmsConnectionFactory;
     private MigrationBacklog migrationBacklog;
 
     /** Adds a migration route per peer once the routes are loaded, and publishes the backlog as metrics. */
@@ -96,11 +97,15 @@ public final class VmeshConfiguration implements CamelConfiguration {
      */
     @BindToRegistry("jmsConnectionFactory")
     public ConnectionFactory jmsConnectionFactory() {
+        if (jmsConnectionFactory != null) {
+            return jmsConnectionFactory;
+        }
         ActiveMQConnectionFactory activeMq = new ActiveMQConnectionFactory(brokerUrl);
         activeMq.getRedeliveryPolicy().setMaximumRedeliveries(-1);
         JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
         pool.setConnectionFactory(activeMq);
         pool.setMaxConnections(maxBrokerConnections);
+        jmsConnectionFactory = pool;
         return pool;
     }
 
@@ -169,7 +174,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @BindToRegistry("brokerReadiness")
     public HealthCheck brokerReadiness() {
-        return new Readiness.Broker(embeddedBroker(), brokerUrl);
+        return new Readiness.Broker(embeddedBroker(), jmsConnectionFactory(), brokerUrl);
     }
 
     @BindToRegistry("peersReadiness")

@@ -76,6 +76,7 @@ class MonitoringTest {
 
     @Test
     void aDownPeerIsReportedButDoesNotMakeTheServerUnready() throws Exception {
+        await().untilAsserted(() -> assertThat(management("/observe/health")).contains("2 peer(s) unreachable"));
         JsonNode health = JSON.readTree(management("/observe/health"));
 
         assertThat(health.get("status").asText()).isEqualTo("UP");
