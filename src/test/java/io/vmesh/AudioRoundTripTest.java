@@ -1,37 +1,20 @@
 package io.vmesh;
 
-import java.nio.file.Path;
 
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The audio that comes out of a mailbox is the audio that went in, within G.711's quantisation. */
-class AudioRoundTripTest {
+class AudioRoundTripTest extends OneSiteTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-
-    @BeforeAll
-    static void startHq() {
-        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
-    }
 
     private byte[] recordAndPlayBack(String ext, byte[] wav) throws Exception {
         var created = hq.postCall("hq-sw1", "callId=audio-" + ext + "&from=5550200&to=" + ext + "&state=NO_ANSWER", wav);

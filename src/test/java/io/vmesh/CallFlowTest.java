@@ -1,15 +1,11 @@
 package io.vmesh;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,23 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** FIG. 4 steps 405-435 through the real routes: every branch of call status and home resolution. */
-class CallFlowTest {
+class CallFlowTest extends OneSiteTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-
-    @BeforeAll
-    static void startHq() {
-        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
-    }
 
     @Test
     void answeredCallIsHandledNormallyAndPublishesACallDetailRecord() throws Exception {

@@ -1,35 +1,18 @@
 package io.vmesh;
 
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The mailbox API of DESIGN.md: list, audio, heard, delete, MWI, and 307 to the home server. */
-class MailboxApiTest {
+class MailboxApiTest extends OneSiteTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-
-    @BeforeAll
-    static void startHq() {
-        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
-    }
 
     private String leaveMessage(String ext, String from, String sample) throws Exception {
         var created = hq.postCall("hq-sw1", "callId=mb-" + from + "&from=" + from + "&to=" + ext + "&state=NO_ANSWER",
