@@ -61,6 +61,10 @@ public final class AudioCodec {
             return new EncodedAudio(toWav(samples, STORED), durationMs, encoding);
         } catch (IOException e) {
             throw new RejectedRequest(415, "the recording is not a readable WAV: " + e.getMessage());
+        } catch (RejectedRequest e) {
+            throw e;
+        } catch (RuntimeException e) { // a header the JDK's reader chokes on is the sender's fault, not ours
+            throw new RejectedRequest(415, "the recording's WAV header is damaged: " + e.getClass().getSimpleName());
         }
     }
 
