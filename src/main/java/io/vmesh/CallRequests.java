@@ -18,15 +18,23 @@ public final class CallRequests {
     private static final Pattern CALLER = Pattern.compile("[A-Za-z0-9+*#._@-]{1,64}");
 
     private final Directory directory;
+    private final Secrets secrets;
 
-    public CallRequests(Directory directory) {
+    public CallRequests(Directory directory, Secrets secrets) {
         this.directory = directory;
+        this.secrets = secrets;
     }
 
-    public void validate(@Header("switchId") String switchId, @Header("callId") String callId,
-                         @Header("from") String from, @Header("to") String to, @Header("state") String state) {
+    public void validate(@Header("switchId") String switchId, @Header("Authorization") String authorization,
+                         @Header("callId") String callId, @Header("from") String from, @Header("to") String to,
+                         @Header("state") String state) {
         if (switchId == null || !directory.isKnownSwitch(switchId)) {
             throw new RejectedRequest(403, "switch '" + Printable.of(switchId) + "' is not in the topology");
+        }
+        String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? authorization.substring(7).trim() : null;
+        if (!Secrets.same(secrets.switchToken(switchId).orElse(null), token)) {
+            throw new RejectedRequest(401, "switch " + switchId + " must authenticate with its token (Authorization: Bearer ...)");
         }
         require("callId", callId, CALL_ID, "1 to 128 letters, digits or ._@:-");
         require("from", from, CALLER, "1 to 64 letters, digits or +*#._@-");

@@ -38,6 +38,14 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long probeTimeoutMs;
     @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
     private int maxBrokerConnections;
+    @PropertyInject("vmesh.security.secrets-file")
+    private String secretsFile;
+    @PropertyInject(value = "vmesh.security.max-clock-skew-seconds", defaultValue = "120")
+    private long maxClockSkewSeconds;
+    @PropertyInject(value = "vmesh.security.mailbox.max-failures", defaultValue = "5")
+    private int mailboxMaxFailures;
+    @PropertyInject(value = "vmesh.security.mailbox.lockout-seconds", defaultValue = "300")
+    private long mailboxLockoutSeconds;
 
     private Directory directory;
     private VoicemailStore voicemailStore;
@@ -53,7 +61,26 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @BindToRegistry("callRequests")
     public CallRequests callRequests() {
-        return new CallRequests(directory());
+        return new CallRequests(directory(), secrets());
+    }
+
+    private Secrets secrets;
+
+    public Secrets secrets() {
+        if (secrets == null) {
+            secrets = new Secrets(Path.of(secretsFile), directory());
+        }
+        return secrets;
+    }
+
+    @BindToRegistry("peerAuthentication")
+    public PeerAuthentication peerAuthentication() {
+        return new PeerAuthentication(site, directory(), secrets(), java.time.Duration.ofSeconds(maxClockSkewSeconds));
+    }
+
+    @BindToRegistry("mailboxAccess")
+    public MailboxAccess mailboxAccess() throws java.io.IOException {
+        return new MailboxAccess(Path.of(dataDir), secrets(), mailboxMaxFailures, java.time.Duration.ofSeconds(mailboxLockoutSeconds));
     }
 
     private AudioCodec audioCodec;

@@ -62,13 +62,15 @@ class ExternalBrokerIT {
                  VmeshProcess east = new VmeshProcess(t, "east", dir.resolve("data-east")).start()) {
                 var created = HTTP.send(HttpRequest.newBuilder(URI.create(t.dataUrl("hq")
                                 + "/switch/hq-sw1/calls?callId=ext-1&from=5551000&to=2050&state=NO_ANSWER"))
+                        .header("Authorization", Credentials.switchToken("hq-sw1"))
                         .POST(HttpRequest.BodyPublishers.ofByteArray(Audio.resource("speech-02.wav"))).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(created.statusCode()).isEqualTo(201);
                 String id = JSON.readTree(created.body()).get("messageId").asText();
 
                 await().atMost(Duration.ofSeconds(20)).until(() -> JSON.readTree(HTTP.send(HttpRequest.newBuilder(
-                        URI.create(t.dataUrl("east") + "/mailboxes/2050/messages")).build(),
+                        URI.create(t.dataUrl("east") + "/mailboxes/2050/messages"))
+                        .header("Authorization", Credentials.mailbox("2050", Credentials.DEFAULT_PIN)).build(),
                         HttpResponse.BodyHandlers.ofString()).body()).findValuesAsText("id").equals(List.of(id)));
 
                 // no embedded broker was started: its KahaDB would be under <data>/broker

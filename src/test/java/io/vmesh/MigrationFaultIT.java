@@ -51,7 +51,12 @@ class MigrationFaultIT {
     }
 
     private static JsonNode getJson(String url) throws IOException, InterruptedException {
-        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        String path = URI.create(url).getPath();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
+        if (path.startsWith("/mailboxes/")) {
+            request.header("Authorization", Credentials.forMailboxPath(path));
+        }
+        return JSON.readTree(HTTP.send(request.build(),
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 
@@ -59,6 +64,7 @@ class MigrationFaultIT {
     private static String record(TestTopology t, String site, String ext, String sample) throws Exception {
         var response = HTTP.send(HttpRequest.newBuilder(URI.create(t.dataUrl(site) + "/switch/hq-sw1/calls?callId=f-"
                         + System.nanoTime() + "&from=5550700&to=" + ext + "&state=NO_ANSWER"))
+                .header("Authorization", Credentials.switchToken("hq-sw1"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(Audio.resource(sample))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
         return JSON.readTree(response.body()).get("messageId").asText();

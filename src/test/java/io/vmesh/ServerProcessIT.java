@@ -28,6 +28,7 @@ class ServerProcessIT {
 
     private static HttpResponse<String> postCall(TestTopology t, String site, String query, byte[] wav) throws Exception {
         return send(HttpRequest.newBuilder(URI.create(t.dataUrl(site) + "/switch/hq-sw1/calls?" + query))
+                .header("Authorization", Credentials.switchToken("hq-sw1"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(wav)).build());
     }
 
@@ -41,7 +42,8 @@ class ServerProcessIT {
             var call = postCall(topology, "hq", "callId=p-1&from=5550600&to=1800&state=NO_ANSWER", Audio.resource("speech-01.wav"));
             assertThat(call.statusCode()).isEqualTo(201);
             String id = JSON.readTree(call.body()).get("messageId").asText();
-            var list = send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq") + "/mailboxes/1800/messages")).build());
+            var list = send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq") + "/mailboxes/1800/messages"))
+                    .header("Authorization", Credentials.mailbox("1800", Credentials.DEFAULT_PIN)).build());
             assertThat(JSON.readTree(list.body()).findValuesAsText("id")).containsExactly(id);
 
             var observe = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq") + "/observe/health")).build());

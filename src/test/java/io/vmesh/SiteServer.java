@@ -65,16 +65,17 @@ final class SiteServer implements AutoCloseable {
     HttpResponse<String> postCall(String switchId, String query, byte[] body) {
         return send(HttpRequest.newBuilder(uri("/switch/" + switchId + "/calls?" + query))
                 .header("Content-Type", "audio/wav")
+                .header("Authorization", Credentials.switchToken(switchId))
                 .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     HttpResponse<String> get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+        return send(owner(path).GET());
     }
 
     HttpResponse<byte[]> getBytes(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+            return HTTP.send(owner(path).timeout(Duration.ofSeconds(30)).GET().build(),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(e);
@@ -82,11 +83,22 @@ final class SiteServer implements AutoCloseable {
     }
 
     HttpResponse<String> post(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()));
+        return send(owner(path).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     HttpResponse<String> delete(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+        return send(owner(path).DELETE());
+    }
+
+    /** A request as the owner of the mailbox in the path would make it (default PIN); others go as they are. */
+    private HttpRequest.Builder owner(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path));
+        return path.startsWith("/mailboxes/") ? request.header("Authorization", Credentials.forMailboxPath(path)) : request;
+    }
+
+    /** Any request, as the test builds it, for what the helpers above do not cover. */
+    HttpResponse<String> send(String path, java.util.function.UnaryOperator<HttpRequest.Builder> build) {
+        return send(build.apply(HttpRequest.newBuilder(uri(path))));
     }
 
     private URI uri(String pathAndQuery) {

@@ -23,6 +23,7 @@ final class TestTopology {
         try {
             Files.createDirectories(configDir);
             Files.copy(Path.of("camel-config/application.properties"), configDir.resolve("application.properties"));
+            Files.copy(Path.of("camel-config/secrets.properties"), configDir.resolve("secrets.properties"));
             StringBuilder yaml = new StringBuilder("servers:\n");
             String[][] servers = {{"hq", "hq-sw1, hq-sw2, branch-sw1, branch-sw2"}, {"east", "east-sw1"}, {"west", "west-sw1"}};
             for (String[] s : servers) {

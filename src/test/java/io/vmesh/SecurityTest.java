@@ -1,0 +1,191 @@
+package io.vmesh;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Calls only from known switches, migrations only from peers, mailboxes only for their owners; secrets never shown. */
+class SecurityTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String CALL = "callId=sec-1&from=5551200&to=1700&state=NO_ANSWER";
+
+    @TempDir
+    static Path dir;
+    static SiteServer hq;
+
+    @BeforeAll
+    static void startHq() {
+        TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq",
+                "vmesh.security.mailbox.max-failures = 3\nvmesh.switch.max-calls-per-second = 5\n");
+        hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
+    }
+
+    @AfterAll
+    static void stopHq() {
+        hq.close();
+    }
+
+    private static HttpResponse<String> call(String switchId, String authorization, String query) {
+        return hq.send("/switch/" + switchId + "/calls?" + query, r -> {
+            if (authorization != null) {
+                r.header("Authorization", authorization);
+            }
+            return r.POST(HttpRequest.BodyPublishers.ofByteArray(Audio.resource("speech-03.wav")));
+        });
+    }
+
+    private static HttpResponse<String> mailbox(String path, String authorization) {
+        return hq.send(path, r -> authorization == null ? r.GET() : r.header("Authorization", authorization).GET());
+    }
+
+    private static String error(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body()).get("error").asText();
+    }
+
+    @Test
+    void callFromASwitchWithoutItsTokenIsRefusedAndStoresNothing() throws Exception {
+        var none = call("hq-sw2", null, CALL);
+        var wrong = call("hq-sw2", "Bearer demo-hq-sw1", CALL); // another switch's token
+        var basic = call("hq-sw2", Credentials.mailbox("1700", "0000"), CALL);
+
+        for (var response : List.of(none, wrong, basic)) {
+            assertThat(response.statusCode()).isEqualTo(401);
+            assertThat(error(response)).contains("switch hq-sw2 must authenticate");
+        }
+        assertThat(hq.dataDir.resolve("mailboxes/1700")).doesNotExist();
+        assertThat(call("hq-sw2", Credentials.switchToken("hq-sw2"), CALL).statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void mailboxIsOnlyForItsOwner() throws Exception {
+        assertThat(call("hq-sw1", Credentials.switchToken("hq-sw1"), "callId=o-1&from=1&to=1701&state=BUSY").statusCode()).isEqualTo(201);
+
+        assertThat(mailbox("/mailboxes/1701/messages", null).statusCode()).isEqualTo(401);
+        assertThat(mailbox("/mailboxes/1701/messages", Credentials.mailbox("1702", "0000")).statusCode())
+                .as("another extension's credentials").isEqualTo(401);
+        var owner = mailbox("/mailboxes/1701/messages", Credentials.mailbox("1701", "0000"));
+        assertThat(owner.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(owner.body())).hasSize(1);
+    }
+
+    @Test
+    void ownerChangesThePinAndOnlyItsSaltedHashIsKept() throws Exception {
+        var changed = hq.send("/mailboxes/1703/pin", r -> r.header("Authorization", Credentials.mailbox("1703", "0000"))
+                .PUT(HttpRequest.BodyPublishers.ofString("482916")));
+
+        assertThat(changed.statusCode()).isEqualTo(204);
+        assertThat(mailbox("/mailboxes/1703/mwi", Credentials.mailbox("1703", "0000")).statusCode()).isEqualTo(401);
+        assertThat(mailbox("/mailboxes/1703/mwi", Credentials.mailbox("1703", "482916")).statusCode()).isEqualTo(200);
+        String stored = Files.readString(hq.dataDir.resolve("pins/1703"));
+        assertThat(stored).startsWith("pbkdf2-sha256$").doesNotContain("482916");
+        var tooShort = hq.send("/mailboxes/1703/pin", r -> r.header("Authorization", Credentials.mailbox("1703", "482916"))
+                .PUT(HttpRequest.BodyPublishers.ofString("12")));
+        assertThat(tooShort.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void repeatedWrongPinsLockTheMailbox() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            assertThat(mailbox("/mailboxes/1704/mwi", Credentials.mailbox("1704", "9999")).statusCode()).isEqualTo(401);
+        }
+
+        var locked = mailbox("/mailboxes/1704/mwi", Credentials.mailbox("1704", "0000"));
+
+        assertThat(locked.statusCode()).isEqualTo(423);
+        assertThat(error(locked)).contains("locked");
+        assertThat(mailbox("/mailboxes/1705/mwi", Credentials.mailbox("1705", "0000")).statusCode())
+                .as("other mailboxes are not locked").isEqualTo(200);
+    }
+
+    @Test
+    void migrationThatIsNotSignedByAPeerIsRefusedAndStoresNothing() throws Exception {
+        byte[] audio = AudioCodecHolder.stored();
+        String sha = VoicemailStore.sha256(audio);
+        String metadata = "{\"id\":\"east-forged-1\",\"extension\":\"1706\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
+        PeerAuthentication signer = new PeerAuthentication("east", Directory.load(hq.topology.configDir.resolve("topology.yaml")),
+                new Secrets(hq.topology.configDir.resolve("secrets.properties"), Directory.load(hq.topology.configDir.resolve("topology.yaml"))),
+                java.time.Duration.ofSeconds(120));
+        long now = System.currentTimeMillis();
+
+        var unsigned = peerPost(audio, sha, metadata, null, null, null);
+        var badSignature = peerPost(audio, sha, metadata, "east", String.valueOf(now), "00".repeat(32));
+        var stale = peerPost(audio, sha, metadata, "east", String.valueOf(now - 600_000),
+                signer.signature("POST", "/peer/voicemail", String.valueOf(now - 600_000), sha));
+        String good = signer.signature("POST", "/peer/voicemail", String.valueOf(now), sha);
+        var first = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
+        var replay = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
+
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        assertThat(badSignature.statusCode()).isEqualTo(401);
+        assertThat(stale.statusCode()).isEqualTo(403);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+        assertThat(replay.statusCode()).isEqualTo(403);
+        assertThat(error(replay)).contains("replay");
+        try (var files = Files.list(hq.dataDir.resolve("mailboxes/1706"))) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .containsExactlyInAnyOrder("east-forged-1.wav", "east-forged-1.json");
+        }
+    }
+
+    private static HttpResponse<String> peerPost(byte[] audio, String sha, String metadata, String peer, String ts, String sig) {
+        return hq.send("/peer/voicemail", r -> {
+            r.header(PeerIntake.MESSAGE_ID, "east-forged-1").header(PeerIntake.SHA256, sha).header(PeerIntake.METADATA, metadata);
+            if (peer != null) {
+                r.header(PeerAuthentication.PEER, peer).header(PeerAuthentication.TIMESTAMP, ts).header(PeerAuthentication.SIGNATURE, sig);
+            }
+            return r.POST(HttpRequest.BodyPublishers.ofByteArray(audio));
+        });
+    }
+
+    @Test
+    void aFloodOfCallsFromOneSwitchIsRefusedWith429NotQueued() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            calls.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(hq.topology.dataUrl("hq")
+                            + "/switch/branch-sw2/calls?callId=flood-" + i + "&from=1&to=1707&state=ANSWERED"))
+                    .header("Authorization", Credentials.switchToken("branch-sw2"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<Integer> statuses = calls.stream().map(c -> c.join().statusCode()).toList();
+
+        assertThat(statuses).contains(429).allMatch(s -> s == 200 || s == 429);
+        assertThat(statuses.stream().filter(s -> s == 200).count()).isLessThanOrEqualTo(10);
+    }
+
+    @Test
+    void secretsAppearInNoLogMetricOrJolokiaAnswer() throws Exception {
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + "/observe/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        String properties = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq")
+                        + "/observe/jolokia/exec/org.apache.camel:context=vmesh-hq,type=services,name=PropertiesComponent/dumpProperties()")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String secret : List.of("demo-cluster-secret-change-me", "demo-hq-sw1")) {
+            assertThat(metrics).doesNotContain(secret);
+            assertThat(properties).doesNotContain(secret);
+        }
+        assertThat(call("hq-sw1", "Bearer demo-hq-sw1-wrong", CALL).body()).doesNotContain("demo-hq-sw1");
+    }
+
+    /** A valid stored (mu-law) WAV, as a peer would send it. */
+    static final class AudioCodecHolder {
+        static byte[] stored() {
+            return new AudioCodec(300).encodeForStorage(Audio.resource("speech-03.wav")).wav();
+        }
+    }
+}
