@@ -73,7 +73,9 @@ public final class MailboxAccess {
                 + Base64.getEncoder().encodeToString(hash(pin, salt, ITERATIONS));
         Path temp = pins.resolve(VoicemailStore.TEMP_PREFIX + extension);
         Files.writeString(temp, record);
+        VoicemailStore.fsyncFile(temp);
         Files.move(temp, pins.resolve(extension), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        VoicemailStore.fsyncDirectory(pins);
     }
 
     private boolean pinMatches(String extension, String pin) throws IOException {

@@ -96,6 +96,11 @@ public final class MigrationBacklog {
         }
     }
 
+    /** The message left this home's backlog for another reason (its extension moved to another home). */
+    public void forget(@Variable("messageId") String id, @Variable("home") String home) {
+        remove(id, home);
+    }
+
     public void deadLettered(@Variable("messageId") String id, @Variable("home") String home) {
         remove(id, home);
         deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();

@@ -27,6 +27,17 @@ public final class RejectedRequest extends RuntimeException {
         return null;
     }
 
+    /** The reason to record for a failure: vmesh's own words, not the wrapper Camel put around them. */
+    public static String reasonOf(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof RejectedRequest || t instanceof Undeliverable || t instanceof ChecksumRejected
+                    || t instanceof HomeUnavailable) {
+                return t.getMessage();
+            }
+        }
+        return failure == null ? "unknown" : String.valueOf(failure.getMessage());
+    }
+
     /** The status to answer a failure with: the rejection's, or 503 so that a switch tries its next server. */
     public static int statusOf(Throwable failure) {
         RejectedRequest rejected = find(failure);

@@ -163,8 +163,9 @@ public final class VmeshConfiguration implements CamelConfiguration {
             Exception failure = exchange.getException() != null ? exchange.getException()
                     : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
             String home = exchange.getVariable("home", String.class);
-            if (home != null && failure != null && !(failure instanceof HomeUnavailable)) { // the probe notes its own
-                peerAvailability().unreachable(home, failure.getClass().getSimpleName() + ": " + failure.getMessage());
+            if (home != null && failure != null) {
+                peerAvailability().unreachable(home, failure instanceof HomeUnavailable
+                        ? failure.getMessage() : failure.getClass().getSimpleName() + ": " + failure.getMessage());
             }
         };
     }

@@ -83,8 +83,14 @@ public final class VoicemailStore {
                 encoded.durationMs(), encoded.sourceEncoding(), sha256(encoded.wav()), false);
     }
 
-    /** Makes the spool's new names durable: the renames camel-file did are only safe once the directory is synced. */
-    public void syncSpool() throws IOException {
+    /**
+     * Makes a message camel-file just wrote durable: its audio and metadata forced to disk, then the
+     * directory, so that the renames that made them visible survive a power cut too.
+     */
+    public void syncSpool(@Variable("messageId") String id) throws IOException {
+        requireMessageId(id);
+        fsyncFile(spool.resolve(id + ".wav"));
+        fsyncFile(spool.resolve(id + ".json"));
         fsyncDirectory(spool);
     }
 
@@ -92,12 +98,17 @@ public final class VoicemailStore {
     public VoicemailMessage deliverLocally(@Variable("messageId") String id) throws IOException {
         requireMessageId(id);
         VoicemailMessage message = read(spool.resolve(id + ".json"));
+        boolean newBox = !Files.isDirectory(mailbox(message.extension()));
         Path box = Files.createDirectories(mailbox(message.extension()));
+        if (newBox) {
+            fsyncDirectory(mailboxes);
+        }
         Path audio = box.resolve(id + ".wav");
         if (!Files.exists(audio) || Files.exists(spool.resolve(id + ".wav"))) { // a crash may have moved it already
             moveDurably(spool.resolve(id + ".wav"), audio);
         }
         moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
+        Files.deleteIfExists(spool.resolve(id + ".queued")); // queued for a home that is now this server
         fsyncDirectory(box);
         fsyncDirectory(spool);
         return message;
@@ -142,16 +153,16 @@ public final class VoicemailStore {
     }
 
     /**
-     * FIG. 4 step 445: the spooled message to migrate, or null if it was migrated already (a queue
-     * entry redelivered after a crash). A queue entry with neither is {@link Undeliverable}.
+     * FIG. 4 step 445: the spooled message to migrate, or null if it was migrated or dead-lettered
+     * already (a queue entry redelivered after a crash, or queued twice). A queue entry with neither is {@link Undeliverable}.
      */
     public VoicemailMessage toMigrate(@Variable("messageId") String id) throws IOException {
         requireMessageId(id);
         try {
             return read(spool.resolve(id + ".json"));
         } catch (NoSuchFileException e) {
-            if (Files.exists(sent.resolve(id + ".json"))) {
-                return null;
+            if (Files.exists(sent.resolve(id + ".json")) || Files.exists(deadLetter.resolve(id + ".json"))) {
+                return null; // delivered, or dead-lettered, before: this queue entry is a leftover
             }
             throw new Undeliverable("the spool copy of " + id + " is gone and it was never sent");
         }
@@ -167,7 +178,9 @@ public final class VoicemailStore {
         requireMessageId(id);
         Path json = spool.resolve(id + ".json");
         if (Files.exists(json)) {
-            moveDurably(json, sent.resolve(id + ".json"));
+            Path tombstone = sent.resolve(id + ".json");
+            moveDurably(json, tombstone);
+            Files.setLastModifiedTime(tombstone, java.nio.file.attribute.FileTime.from(Instant.now())); // retention counts from now
             fsyncDirectory(sent);
         }
         Files.deleteIfExists(spool.resolve(id + ".wav"));
@@ -219,8 +232,13 @@ public final class VoicemailStore {
         return Files.exists(mailbox(extension).resolve(id + ".json"));
     }
 
-    public void syncMailbox(String extension) throws IOException {
+    /** The same for a message camel-file wrote into a mailbox, whose directory may be new. */
+    public void syncMailbox(String extension, String id) throws IOException {
+        requireMessageId(id);
+        fsyncFile(mailbox(extension).resolve(id + ".wav"));
+        fsyncFile(mailbox(extension).resolve(id + ".json"));
         fsyncDirectory(mailbox(extension));
+        fsyncDirectory(mailboxes);
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
@@ -336,6 +354,12 @@ public final class VoicemailStore {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("the data directory must be one file system: cannot rename " + from + " to " + to, e);
+        }
+    }
+
+    static void fsyncFile(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
         }
     }
 

@@ -222,4 +222,27 @@ class MigrationFaultIT {
         assertThat(pending(t, "hq", "west")).isEqualTo(10);
         assertThat(getJson(t.dataUrl("hq") + "/migrations").get("west").get("reachable").asBoolean()).isFalse();
     }
+
+    @Test
+    void homeThatRefusesTheSignatureKeepsTheMessageWaitingUntilTheSecretIsFixed() throws Exception {
+        TestTopology t = new TestTopology(dir.resolve("config"));
+        Path otherSecrets = dir.resolve("other-secrets.properties");
+        Files.writeString(otherSecrets, Files.readString(t.configDir.resolve("secrets.properties"))
+                .replace("demo-cluster-secret-change-me", "another-cluster-secret-entirely"));
+        t.siteProperties("east", "vmesh.security.secrets-file = " + otherSecrets + "\n");
+        server(t, "hq").start();
+        VmeshProcess east = server(t, "east").start();
+        String id = record(t, "hq", "2700", "speech-03.wav");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> getJson(t.dataUrl("hq") + "/migrations").get("east")
+                .get("lastError").asText().contains("refused this server's signature"));
+        assertThat(pending(t, "hq", "east")).as("waiting, not dead-lettered").isEqualTo(1);
+        assertThat(mailbox(t, "east", "2700")).isEmpty();
+
+        east.stop();
+        t.siteProperties("east", "");
+        east.start();
+        await().atMost(Duration.ofSeconds(MAX_BACKOFF_S + 10)).until(() -> mailbox(t, "east", "2700").size() == 1);
+        assertThat(mailbox(t, "east", "2700")).containsExactly(id);
+    }
 }

@@ -75,4 +75,27 @@ class RestartRecoveryTest {
             assertThat(JSON.readTree(hq.get("/mailboxes/1700/messages").body()).findValuesAsText("id")).containsExactly(local);
         }
     }
+
+    @Test
+    void spooledMessageWhoseExtensionLeftTheDirectoryIsDeadLetteredAtStartUp() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        Path data = dir.resolve("data");
+        String id;
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            id = JSON.readTree(hq.postCall("hq-sw1", "callId=gone-1&from=1&to=3800&state=BUSY",
+                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+        }
+        // as if it was recorded for an extension the directory no longer has, and never queued
+        Files.writeString(data.resolve("spool/" + id + ".json"),
+                Files.readString(data.resolve("spool/" + id + ".json")).replace("\"3800\"", "\"9800\""));
+        Files.delete(data.resolve("spool/" + id + ".queued"));
+
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            await().untilAsserted(() -> assertThat(data.resolve("dead-letter/" + id + ".json")).exists());
+            assertThat(data.resolve("spool/" + id + ".json")).doesNotExist();
+            assertThat(data.resolve("dead-letter/" + id + ".wav")).exists();
+            assertThat(JSON.readTree(data.resolve("dead-letter/" + id + ".json").toFile()).get("reason").asText())
+                    .isEqualTo("extension 9800 is not in the directory");
+        }
+    }
 }
