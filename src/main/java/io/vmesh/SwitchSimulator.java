@@ -212,6 +212,7 @@ public final class SwitchSimulator {
     private final AtomicInteger failovers = new AtomicInteger();
     private final Map<String, AtomicInteger> problems = new ConcurrentHashMap<>();
     private long startNanos;
+    private volatile long lastPlacedNanos;
     private int progressWidth;
 
     public SwitchSimulator(Options options) {
@@ -265,7 +266,7 @@ public final class SwitchSimulator {
                     period, period, TimeUnit.MILLISECONDS);
         }
         long lastFinished = startNanos;
-        long lastPlaced = startNanos;
+        lastPlacedNanos = startNanos;
         try {
             for (int i = 0; i < plan.size(); i++) {
                 long due = startNanos + (long) (i * 1e9 / options.rate());
@@ -274,7 +275,7 @@ public final class SwitchSimulator {
                 }
                 lines.acquire(); // all lines busy: the switch waits, and the achieved rate shows it
                 Call call = plan.get(i);
-                lastPlaced = System.nanoTime();
+                lastPlacedNanos = System.nanoTime();
                 sent.incrementAndGet();
                 callers.execute(() -> {
                     try {
@@ -303,7 +304,7 @@ public final class SwitchSimulator {
             progress.flush();
         }
         Duration elapsed = Duration.ofNanos(lastFinished - startNanos);
-        double placing = (lastPlaced - startNanos) / 1e9;
+        double placing = (lastPlacedNanos - startNanos) / 1e9;
         return new Result(sent.get(), (int) plan.stream().filter(c -> c.recording == null).count(),
                 accepted.get(), voicemails.get(), rejected.get(), failed.get(), failovers.get(),
                 Latency.of(Arrays.stream(latencies).filter(l -> l >= 0).toArray()),
@@ -433,14 +434,15 @@ public final class SwitchSimulator {
     }
 
     private synchronized String progressLine() {
+        int placed = sent.get(); // then the time of the last call placed: at least as recent as this count
+        double seconds = (lastPlacedNanos - startNanos) / 1e9; // the rate calls are placed at, as in the summary
         int total = options.calls();
         int done = accepted.get() + rejected.get() + failed.get();
         int width = 20;
         int filled = total == 0 ? width : (int) ((long) done * width / total);
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
         String line = String.format(Locale.ROOT, "[%s%s] %d/%d sent  %d accepted  %d rejected  %d failed  %d failovers  %.1f calls/s",
-                "#".repeat(filled), ".".repeat(width - filled), sent.get(), total, accepted.get(), rejected.get(),
-                failed.get(), failovers.get(), seconds > 0 ? Math.max(0, sent.get() - 1) / seconds : 0);
+                "#".repeat(filled), ".".repeat(width - filled), placed, total, accepted.get(), rejected.get(),
+                failed.get(), failovers.get(), placed > 1 && seconds > 0 ? (placed - 1) / seconds : 0);
         progressWidth = Math.max(progressWidth, line.length()); // a shorter line rewritten in place must blank the rest
         return line + " ".repeat(progressWidth - line.length());
     }
@@ -456,7 +458,8 @@ public final class SwitchSimulator {
         out.append(String.format(Locale.ROOT, "  failed      %6d  (no server took them)%n", r.failed()));
         out.append(String.format(Locale.ROOT, "  failovers   %6d%n", r.failovers()));
         Latency l = r.latency();
-        out.append(String.format(Locale.ROOT, "  latency ms  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", l.p50(), l.p90(), l.p99(), l.max()));
+        out.append(r.accepted() + r.rejected() == 0 ? String.format("  latency ms  none: no server answered%n")
+                : String.format(Locale.ROOT, "  latency ms  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", l.p50(), l.p90(), l.p99(), l.max()));
         out.append(String.format(Locale.ROOT, "  rate        %.1f calls/s achieved, %.1f s from the first call to the last answer%n",
                 r.achievedRate(), r.elapsed().toMillis() / 1000.0));
         r.problems().stream().limit(3).forEach(p -> out.append("  problem     ").append(p).append(System.lineSeparator()));
