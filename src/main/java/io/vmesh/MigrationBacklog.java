@@ -30,6 +30,19 @@ public final class MigrationBacklog {
     private final Map<String, Map<String, Instant>> pending = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> delivered = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
+    /**
+     * "home/id" of messages delivered or dead-lettered before {@link #queued} was told about them, and
+     * whether the late note still has to count the delivery. The queue-migration route notes a message
+     * after putting it on the queue, and a fast consumer may finish with it in between; without this,
+     * the late note would leave it counted as waiting for ever. Bounded: each entry is taken out by its
+     * late note, and one that never comes only costs a slot.
+     */
+    private final Map<String, Boolean> finishedBeforeQueued = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 10_000;
+        }
+    };
     private MeterRegistry boundTo;
 
     public MigrationBacklog(String site, Directory directory, PeerAvailability peers, VoicemailStore store) throws IOException {
@@ -69,21 +82,39 @@ public final class MigrationBacklog {
 
     public void queued(@Variable("messageId") String id, @Variable("home") String home,
                        @Variable("receivedAt") String receivedAt) {
-        if (!home.equals(site)) {
+        if (home.equals(site)) {
+            return;
+        }
+        synchronized (finishedBeforeQueued) {
+            Boolean countAsDelivered = finishedBeforeQueued.remove(home + "/" + id);
+            if (countAsDelivered != null) { // its migration is over already
+                if (countAsDelivered) {
+                    delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+                }
+                return;
+            }
             pending.computeIfAbsent(home, h -> new ConcurrentHashMap<>())
                     .put(id, receivedAt == null ? Instant.now() : Instant.parse(receivedAt));
         }
     }
 
     public void delivered(@Variable("messageId") String id, @Variable("home") String home) {
-        if (remove(id, home)) {
-            delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+        synchronized (finishedBeforeQueued) {
+            if (remove(id, home)) {
+                delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+            } else if (home != null) {
+                finishedBeforeQueued.put(home + "/" + id, true); // overtook its own queued()
+            }
         }
     }
 
     public void deadLettered(@Variable("messageId") String id, @Variable("home") String home) {
-        remove(id, home);
-        deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+        synchronized (finishedBeforeQueued) {
+            if (!remove(id, home) && home != null) {
+                finishedBeforeQueued.put(home + "/" + id, false); // overtook its own queued(); counted here
+            }
+            deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+        }
     }
 
     private boolean remove(String id, String home) {
