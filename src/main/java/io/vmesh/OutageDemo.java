@@ -106,7 +106,6 @@ public final class OutageDemo {
     /** Messages waiting for the stopped server, per server that holds them: the largest number seen. */
     private final Map<String, Integer> peak = new TreeMap<>();
     private final long started = System.nanoTime();
-    private int phase;
 
     OutageDemo(Options options, PrintStream out) {
         this.options = options;
@@ -193,7 +192,7 @@ public final class OutageDemo {
     // --- the stages ---------------------------------------------------------------------------
 
     private void startServers(Path data) throws Exception {
-        stage("starting the servers, each its own process (java -jar, as an operator runs it)");
+        stage(1, "starting the servers, each its own process (java -jar, as an operator runs it)");
         for (Directory.Server server : directory.servers()) {
             ServerProcess process = new ServerProcess(server, options.config(), data.resolve(server.id()),
                     data.resolve(server.id() + ".log"));
@@ -214,7 +213,7 @@ public final class OutageDemo {
     }
 
     private void callsWithEveryServerUp() throws Exception {
-        stage("every server up: " + options.calls() + " calls at " + number(options.rate())
+        stage(2, "every server up: " + options.calls() + " calls at " + number(options.rate())
                 + "/s, each switch calling extensions homed on other sites");
         List<CompletableFuture<Traffic>> traffic = placeCalls(1);
         table(backlogs -> traffic.stream().allMatch(CompletableFuture::isDone) && totalPending(backlogs) == 0,
@@ -223,7 +222,7 @@ public final class OutageDemo {
     }
 
     private void callsWithOneServerDown(String outage) throws Exception {
-        stage(outage + " stops (SIGTERM); " + options.calls() + " more calls; " + outage
+        stage(3, outage + " stops (SIGTERM); " + options.calls() + " more calls; " + outage
                 + "'s switch fails over to the next server in its list");
         servers.get(outage).stop(STOP_GRACE);
         long down = System.nanoTime();
@@ -235,7 +234,7 @@ public final class OutageDemo {
     }
 
     private void serverBack(String outage) throws Exception {
-        stage(outage + " starts again: the others deliver what waited for it");
+        stage(4, outage + " starts again: the others deliver what waited for it");
         ServerProcess process = servers.get(outage);
         process.start();
         long[] back = {0};
@@ -256,7 +255,7 @@ public final class OutageDemo {
     }
 
     private void whereEveryMessageIs(Path data) throws Exception {
-        stage("where every message ended up");
+        stage(5, "where every message ended up");
         // every mailbox of every server, from disk: a message in two mailboxes would show here
         Map<String, List<String>> places = new TreeMap<>();
         out.printf("  %-8s %9s %9s %15s %12s %14s%n", "server", "mailboxes", "messages", "recorded there", "migrated in",
@@ -323,7 +322,10 @@ public final class OutageDemo {
     }
 
     private void stopServers() throws InterruptedException {
-        stage("stopping the servers");
+        if (servers.values().stream().noneMatch(ServerProcess::isAlive)) {
+            return; // none started
+        }
+        stage(6, "stopping the servers");
         List<CompletableFuture<Void>> stops = new ArrayList<>();
         for (ServerProcess server : servers.values()) {
             stops.add(CompletableFuture.runAsync(() -> {
@@ -489,8 +491,8 @@ public final class OutageDemo {
         return ids;
     }
 
-    private void stage(String title) {
-        out.printf(Locale.ROOT, "%n[%d/6] %s  (at %.0f s)%n", ++phase, title, elapsed());
+    private void stage(int number, String title) {
+        out.printf(Locale.ROOT, "%n[%d/6] %s  (at %.0f s)%n", number, title, elapsed());
     }
 
     private double elapsed() {

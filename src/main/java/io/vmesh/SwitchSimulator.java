@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -41,8 +42,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class SwitchSimulator {
 
-    /** The states of a call that does not go to voicemail, and of those that do (DESIGN.md). */
+    /** The state of an answered call: no recording, vmesh handles it normally. */
     public static final String ANSWERED = "ANSWERED";
+    /** The states that go to voicemail (DESIGN.md, vmesh.voicemail-states). */
     public static final List<String> VOICEMAIL_STATES = List.of("NO_ANSWER", "BUSY", "DND", "FORWARD_ALL");
 
     static final String USAGE = """
@@ -211,6 +213,7 @@ public final class SwitchSimulator {
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicInteger failovers = new AtomicInteger();
     private final Map<String, AtomicInteger> problems = new ConcurrentHashMap<>();
+    private final AtomicBoolean started = new AtomicBoolean();
     private long startNanos;
     private volatile long lastPlacedNanos;
     private int progressWidth;
@@ -248,10 +251,13 @@ public final class SwitchSimulator {
     }
 
     /**
-     * Places the calls. With a {@code progress} stream, shows a progress line on it: rewritten in place
-     * on a terminal, a plain line every two seconds otherwise.
+     * Places the calls, once per simulator. With a {@code progress} stream, shows a progress line on it:
+     * rewritten in place on a terminal, a plain line every two seconds otherwise.
      */
     public Result run(PrintStream progress, boolean terminal) {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("a switch simulator runs once; make another for another run");
+        }
         List<Call> plan = plan();
         ExecutorService callers = Executors.newFixedThreadPool(options.concurrency(), daemon(options.switchId() + "-call"));
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon(options.switchId() + "-progress"));
