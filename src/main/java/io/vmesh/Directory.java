@@ -25,7 +25,7 @@ public final class Directory {
     }
 
     public record ExtensionRange(long first, long last, String home) {
-        boolean contains(long extension) {
+        public boolean contains(long extension) {
             return extension >= first && extension <= last;
         }
     }
@@ -104,6 +104,11 @@ public final class Directory {
 
     public List<Server> servers() {
         return List.copyOf(servers.values());
+    }
+
+    /** The extension ranges in the order of the file (the first that matches wins). */
+    public List<ExtensionRange> extensionRanges() {
+        return extensions;
     }
 
     public Optional<Server> server(String id) {

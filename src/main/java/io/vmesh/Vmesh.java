@@ -2,6 +2,7 @@ package io.vmesh;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -9,6 +10,8 @@ import org.apache.camel.main.Main;
 
 /**
  * {@code java -jar vmesh.jar [--site=ID] [--config=DIR] [--data=DIR]}: one site server of the topology.
+ * {@code java -jar vmesh.jar switch ...}: a switch placing calls ({@link SwitchSimulator});
+ * {@code java -jar vmesh.jar demo ...}: the FIG. 1 topology through an outage ({@link OutageDemo}).
  */
 public final class Vmesh {
 
@@ -16,7 +19,12 @@ public final class Vmesh {
     }
 
     public static void main(String[] args) throws Exception {
-        create(args).run();
+        String[] rest = args.length > 0 ? Arrays.copyOfRange(args, 1, args.length) : args;
+        switch (args.length > 0 ? args[0] : "") {
+            case "switch" -> System.exit(SwitchSimulator.commandLine(System.out, System.err, System.console() != null, rest));
+            case "demo" -> System.exit(OutageDemo.commandLine(System.out, System.err, rest));
+            default -> create(args).run();
+        }
     }
 
     /** A configured, not yet started server; tests start the same one. */
@@ -52,7 +60,7 @@ public final class Vmesh {
         Map<String, String> options = new LinkedHashMap<>();
         for (String arg : args) {
             if (!arg.startsWith("--") || !arg.contains("=")) {
-                throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR]");
+                throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR] | vmesh switch ... | vmesh demo ...");
             }
             String name = arg.substring(2, arg.indexOf('='));
             if (!name.equals("site") && !name.equals("config") && !name.equals("data")) {

@@ -259,7 +259,9 @@ public final class VoicemailStore {
                 String base = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
                 boolean orphanAudio = (name.endsWith(".wav") || name.endsWith(".queued"))
                         && !Files.exists(spool.resolve(base + ".json"));
-                if (temp || orphanAudio) {
+                if (name.endsWith(".queued") && orphanAudio) {
+                    Files.deleteIfExists(f); // the marker of a message delivered before it was written
+                } else if (temp || orphanAudio) {
                     LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
                     Files.deleteIfExists(f);
                     removed++;
