@@ -24,7 +24,8 @@ public final class Directory {
     public record Server(String id, URI url, URI management, List<String> switches) {
     }
 
-    public record ExtensionRange(long first, long last, String home) {
+    /** A range of extensions, its home server, and whether its unanswered calls go to voicemail. */
+    public record ExtensionRange(long first, long last, String home, boolean voicemail) {
         public boolean contains(long extension) {
             return extension >= first && extension <= last;
         }
@@ -97,7 +98,11 @@ public final class Directory {
             if (!servers.containsKey(home)) {
                 throw new IllegalArgumentException(source + ": range " + range + " has unknown home '" + home + "'");
             }
-            extensions.add(new ExtensionRange(Long.parseLong(first), Long.parseLong(last), home));
+            Object voicemail = e.get("voicemail");
+            if (voicemail != null && !(voicemail instanceof Boolean)) {
+                throw new IllegalArgumentException(source + ": range " + range + " has voicemail: " + voicemail + "; true or false");
+            }
+            extensions.add(new ExtensionRange(Long.parseLong(first), Long.parseLong(last), home, voicemail == null || (Boolean) voicemail));
         }
         return new Directory(servers, List.copyOf(extensions));
     }
@@ -123,6 +128,15 @@ public final class Directory {
                 .filter(range -> range.contains(number))
                 .findFirst() // first match wins
                 .map(ExtensionRange::home)
+                .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
+    }
+
+    /** The extension's setting for step 410: false for a range marked {@code voicemail: false} (a lobby phone, say). */
+    public boolean takesVoicemail(String extension) {
+        requireExtensionSyntax(extension);
+        long number = Long.parseLong(extension);
+        return extensions.stream().filter(range -> range.contains(number)).findFirst()
+                .map(ExtensionRange::voicemail)
                 .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
     }
 

@@ -50,6 +50,16 @@ class CallFlowTest extends OneSiteTest {
     }
 
     @Test
+    void extensionWhoseDirectoryEntrySaysNoVoicemailIsHandledNormally() throws Exception {
+        var response = hq.postCall("hq-sw1", "callId=lobby-1&from=5550105&to=1999&state=NO_ANSWER",
+                Audio.resource("speech-03.wav"));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(response.body()).get("disposition").asText()).isEqualTo("NORMAL");
+        assertThat(hq.dataDir.resolve("mailboxes/1999")).doesNotExist();
+    }
+
+    @Test
     void voicemailForAnExtensionHomedHereLandsInItsMailboxAndRaisesTheIndicator() throws Exception {
         try (Jms.Subscription mwi = new Jms.Subscription(hq.brokerUrl(), "vmesh.mwi")) {
             var response = hq.postCall("branch-sw1", "callId=local-1&from=5550102&to=1300&state=NO_ANSWER",

@@ -9,8 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A config directory for tests: the shipped {@code camel-config/application.properties} and the
- * shipped topology's shape (hq, east, west and their extension ranges) on free loopback ports.
+ * A config directory for tests: the shipped {@code camel-config/application.properties} and
+ * {@code secrets.properties}, and the shipped topology's shape (hq, east, west and their extension
+ * ranges) on free loopback ports, plus extension 1999, a lobby phone that takes no voicemail.
  */
 final class TestTopology {
 
@@ -35,6 +36,7 @@ final class TestTopology {
                         .append("    switches: [").append(s[1]).append("]\n");
             }
             yaml.append("extensions:\n")
+                    .append("  - range: 1999-1999\n    home: hq\n    voicemail: false\n") // a lobby phone
                     .append("  - range: 1000-1999\n    home: hq\n")
                     .append("  - range: 2000-2999\n    home: east\n")
                     .append("  - range: 3000-3999\n    home: west\n");
