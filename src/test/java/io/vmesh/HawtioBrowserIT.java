@@ -40,6 +40,7 @@ class HawtioBrowserIT {
             // one unanswered call, so that the statistics are not all zero
             var call = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq")
                             + "/switch/hq-sw1/calls?callId=h-1&from=5550700&to=1700&state=NO_ANSWER"))
+                    .header("Authorization", Credentials.switchToken("hq-sw1"))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(Audio.resource("speech-01.wav"))).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(call.statusCode()).as(call.body()).isEqualTo(201);
