@@ -42,7 +42,10 @@ public final class PeerIntake {
         VoicemailMessage message;
         try {
             message = json.readValue(metadata, VoicemailMessage.class);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            message = null;
+        }
+        if (message == null) {
             throw RejectedRequest.badRequest("header " + METADATA + " is not the message's JSON metadata");
         }
         if (!id.equals(message.id())) {

@@ -103,6 +103,13 @@ class BadInputTest {
     }
 
     @Test
+    void bodyLargerThanTheDataPortTakesIsRefusedBeforeAnyRoute() throws Exception {
+        var response = hq.postCall("hq-sw1", GOOD, new byte[9 * 1024 * 1024]); // more than a 300 s PCM recording
+
+        assertThat(response.statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void missingRecordingIsRefused() throws Exception {
         assertRefused(hq.postCall("hq-sw1", GOOD, null), 400, "needs its recording");
     }
