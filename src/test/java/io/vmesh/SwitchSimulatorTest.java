@@ -3,7 +3,6 @@ package io.vmesh;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -11,10 +10,7 @@ import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -23,23 +19,9 @@ import static org.assertj.core.api.Assertions.within;
  * The switch simulator against a real site server in this JVM (each test calls its own extensions)
  * and against stub data ports where a test needs a server that fails or must see every request.
  */
-class SwitchSimulatorTest {
+class SwitchSimulatorTest extends OneSiteTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-
-    @BeforeAll
-    static void startHq() {
-        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
-    }
 
     private static String hqUrl() {
         return hq.topology.dataUrl("hq");
