@@ -23,20 +23,38 @@ public final class PeerAvailability {
 
     private final Directory directory;
     private final Duration timeout;
-    private final HttpClient http;
+    private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
+    private HttpClient http;
     private final Map<String, PeerState> states = new ConcurrentHashMap<>();
 
     public PeerAvailability(Directory directory, long timeoutMs) {
+        this(directory, timeoutMs, null);
+    }
+
+    /**
+     * With the TLS context peers' https:// URLs are checked against (the migration client's), asked
+     * for at the first probe, when the components are configured; it may give null (plain HTTP).
+     */
+    public PeerAvailability(Directory directory, long timeoutMs, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
         this.directory = directory;
         this.timeout = Duration.ofMillis(timeoutMs);
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+        this.tls = tls;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout);
+            javax.net.ssl.SSLContext context = tls == null ? null : tls.get();
+            http = (context == null ? builder : builder.sslContext(context)).build();
+        }
+        return http;
     }
 
     /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
     public void requireReachable(String home) {
         String error;
         try {
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(directory.urlOf(home) + "/health"))
+            HttpResponse<Void> response = http().send(HttpRequest.newBuilder(URI.create(directory.urlOf(home) + "/health"))
                     .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
             if (response.statusCode() == 200) {
                 reachable(home);

@@ -102,6 +102,8 @@ public final class VmeshConfiguration implements CamelConfiguration {
     }
 
     private PeerAvailability peerAvailability;
+    @org.apache.camel.BeanInject
+    private CamelContext camelContext;
     private ConnectionFactory jmsConnectionFactory;
     private MigrationBacklog migrationBacklog;
 
@@ -139,9 +141,21 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("peerAvailability")
     public PeerAvailability peerAvailability() {
         if (peerAvailability == null) {
-            peerAvailability = new PeerAvailability(directory(), probeTimeoutMs);
+            peerAvailability = new PeerAvailability(directory(), probeTimeoutMs, this::peerTls);
         }
         return peerAvailability;
+    }
+
+    /** The TLS context of the peers' https:// URLs: the netty-http component's, if it has one (docs/security.md). */
+    private javax.net.ssl.SSLContext peerTls() {
+        try {
+            org.apache.camel.support.jsse.SSLContextParameters tls = camelContext
+                    .getComponent("netty-http", org.apache.camel.component.netty.http.NettyHttpComponent.class)
+                    .getConfiguration().getSslContextParameters();
+            return tls == null ? null : tls.createSSLContext(camelContext);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot make the TLS context for peers: " + e.getMessage(), e);
+        }
     }
 
     @BindToRegistry("migrationBacklog")

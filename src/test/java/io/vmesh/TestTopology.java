@@ -19,8 +19,16 @@ final class TestTopology {
     final Map<String, Integer> dataPorts = new LinkedHashMap<>();
     final Map<String, Integer> managementPorts = new LinkedHashMap<>();
 
+    final String scheme;
+
     TestTopology(Path configDir) {
+        this(configDir, "http");
+    }
+
+    /** The same, with every data port on {@code scheme} (https for the TLS test). */
+    TestTopology(Path configDir, String scheme) {
         this.configDir = configDir;
+        this.scheme = scheme;
         try {
             Files.createDirectories(configDir);
             Files.copy(Path.of("camel-config/application.properties"), configDir.resolve("application.properties"));
@@ -31,7 +39,7 @@ final class TestTopology {
                 dataPorts.put(s[0], freePort());
                 managementPorts.put(s[0], freePort());
                 yaml.append("  - id: ").append(s[0]).append('\n')
-                        .append("    url: http://127.0.0.1:").append(dataPorts.get(s[0])).append('\n')
+                        .append("    url: ").append(scheme).append("://127.0.0.1:").append(dataPorts.get(s[0])).append('\n')
                         .append("    management: http://127.0.0.1:").append(managementPorts.get(s[0])).append('\n')
                         .append("    switches: [").append(s[1]).append("]\n");
             }
@@ -57,7 +65,7 @@ final class TestTopology {
     }
 
     String dataUrl(String site) {
-        return "http://127.0.0.1:" + dataPorts.get(site);
+        return scheme + "://127.0.0.1:" + dataPorts.get(site);
     }
 
     String managementUrl(String site) {

@@ -23,6 +23,13 @@ final class VmeshProcess implements AutoCloseable {
     final Path dataDir;
     final Path log;
     private Process process;
+    private HttpClient http = HTTP;
+
+    /** For a server on https: the client that trusts its certificate. */
+    VmeshProcess withClient(HttpClient client) {
+        this.http = client;
+        return this;
+    }
 
     VmeshProcess(TestTopology topology, String site, Path dataDir) {
         this.topology = topology;
@@ -57,7 +64,7 @@ final class VmeshProcess implements AutoCloseable {
 
     boolean isHealthy() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(topology.dataUrl(site) + "/health"))
+            return http.send(HttpRequest.newBuilder(URI.create(topology.dataUrl(site) + "/health"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;
