@@ -15,7 +15,9 @@ import org.apache.camel.Message;
 
 /**
  * Server-to-server requests ({@code /peer/...}) are signed: HMAC-SHA256 with the cluster secret over
- * the method, the path, a timestamp and the SHA-256 of the body. The receiver refuses an unsigned or
+ * the method, the path, a timestamp, the message id, the SHA-256 of the metadata header and the
+ * SHA-256 of the body. (The id makes every message's signature its own: two messages with the same
+ * audio signed in the same millisecond must not look like a replay of each other.) The receiver refuses an unsigned or
  * wrongly signed request (401), and a stale or replayed one (403).
  */
 public final class PeerAuthentication {
@@ -44,13 +46,15 @@ public final class PeerAuthentication {
         request.setHeader(PEER, site);
         request.setHeader(TIMESTAMP, timestamp);
         request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", timestamp,
+                request.getHeader(PeerIntake.MESSAGE_ID, String.class), request.getHeader(PeerIntake.METADATA, String.class),
                 request.getHeader(PeerIntake.SHA256, String.class)));
     }
 
     /** Checks a peer request before anything else is done with it. */
     public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
                        @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
-                       @Header(SIGNATURE) String signature, @Header(PeerIntake.SHA256) String bodyDigest) {
+                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
+                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
         if (peer == null || timestamp == null || signature == null) {
             throw new RejectedRequest(401, "peer requests must be signed (" + PEER + ", " + TIMESTAMP + ", " + SIGNATURE + ")");
         }
@@ -64,7 +68,7 @@ public final class PeerAuthentication {
             throw new RejectedRequest(401, TIMESTAMP + " must be milliseconds since the epoch");
         }
         String path = uri == null ? "" : uri.replaceFirst("\\?.*$", "");
-        String expected = signature(method, path, timestamp, bodyDigest);
+        String expected = signature(method, path, timestamp, messageId, metadata, bodyDigest);
         if (!Secrets.same(expected, signature)) {
             throw new RejectedRequest(401, "the signature does not match: wrong cluster secret, or the request was altered");
         }
@@ -81,11 +85,13 @@ public final class PeerAuthentication {
         }
     }
 
-    String signature(String method, String path, String timestamp, String bodyDigest) {
+    String signature(String method, String path, String timestamp, String messageId, String metadata, String bodyDigest) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
-            String canonical = method + "\n" + path + "\n" + timestamp + "\n" + (bodyDigest == null ? "" : bodyDigest);
+            String canonical = method + "\n" + path + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
+                    + VoicemailStore.sha256((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
+                    + (bodyDigest == null ? "" : bodyDigest);
             return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);

@@ -126,8 +126,8 @@ class SecurityTest {
         var unsigned = peerPost(audio, sha, metadata, null, null, null);
         var badSignature = peerPost(audio, sha, metadata, "east", String.valueOf(now), "00".repeat(32));
         var stale = peerPost(audio, sha, metadata, "east", String.valueOf(now - 600_000),
-                signer.signature("POST", "/peer/voicemail", String.valueOf(now - 600_000), sha));
-        String good = signer.signature("POST", "/peer/voicemail", String.valueOf(now), sha);
+                signer.signature("POST", "/peer/voicemail", String.valueOf(now - 600_000), "east-forged-1", metadata, sha));
+        String good = signer.signature("POST", "/peer/voicemail", String.valueOf(now), "east-forged-1", metadata, sha);
         var first = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
         var replay = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
 
@@ -141,6 +141,19 @@ class SecurityTest {
             assertThat(files.map(p -> p.getFileName().toString()).toList())
                     .containsExactlyInAnyOrder("east-forged-1.wav", "east-forged-1.json");
         }
+    }
+
+    @Test
+    void twoMessagesWithTheSameAudioSignedInTheSameMillisecondAreNotAReplayOfEachOther() throws Exception {
+        Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
+        PeerAuthentication signer = new PeerAuthentication("east", directory,
+                new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
+        String sha = VoicemailStore.sha256(AudioCodecHolder.stored());
+
+        String first = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-a", "{\"id\":\"hq-a\"}", sha);
+        String second = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-b", "{\"id\":\"hq-b\"}", sha);
+
+        assertThat(first).isNotEqualTo(second);
     }
 
     private static HttpResponse<String> peerPost(byte[] audio, String sha, String metadata, String peer, String ts, String sig) {
