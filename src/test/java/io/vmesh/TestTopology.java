@@ -12,13 +12,13 @@ import java.util.Map;
  * A config directory for tests: the shipped {@code camel-config/application.properties} and the
  * shipped topology's shape (hq, east, west and their extension ranges) on free loopback ports.
  */
-final class TestTopology {
+public final class TestTopology {
 
-    final Path configDir;
+    public final Path configDir;
     final Map<String, Integer> dataPorts = new LinkedHashMap<>();
     final Map<String, Integer> managementPorts = new LinkedHashMap<>();
 
-    TestTopology(Path configDir) {
+    public TestTopology(Path configDir) {
         this.configDir = configDir;
         try {
             Files.createDirectories(configDir);
@@ -45,7 +45,7 @@ final class TestTopology {
     }
 
     /** Adds a per-site override file, as an operator would ({@code <site>.properties}). */
-    TestTopology siteProperties(String site, String properties) {
+    public TestTopology siteProperties(String site, String properties) {
         try {
             Files.writeString(configDir.resolve(site + ".properties"), properties);
         } catch (IOException e) {
@@ -54,15 +54,15 @@ final class TestTopology {
         return this;
     }
 
-    String dataUrl(String site) {
+    public String dataUrl(String site) {
         return "http://127.0.0.1:" + dataPorts.get(site);
     }
 
-    String managementUrl(String site) {
+    public String managementUrl(String site) {
         return "http://127.0.0.1:" + managementPorts.get(site);
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
