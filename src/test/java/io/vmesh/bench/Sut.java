@@ -65,7 +65,7 @@ interface Sut extends AutoCloseable {
         return kb / 1024.0;
     }
 
-    private static String run(String... command) throws Exception {
+    static String run(String... command) throws Exception {
         Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
