@@ -31,6 +31,9 @@ public final class Benchmark {
 
     final boolean quick = Boolean.getBoolean("bench.quick");
     final int n = Integer.getInteger("bench.messages", quick ? 48 : 400);
+    /** Delivery latency is measured at this steady rate, well below what either system sustains. */
+    final double paced = Double.parseDouble(System.getProperty("bench.pacedPerSecond", "5"));
+    final int nPaced = Integer.getInteger("bench.pacedMessages", quick ? 25 : 150);
     final int n300 = Integer.getInteger("bench.messages300", quick ? 8 : 40);
     /** A drain of 30 s recordings queued for east while it is down (the 10k drain is of west's pending, below). */
     final int drain30 = Integer.getInteger("bench.drain30", quick ? 100 : 1000);
@@ -90,6 +93,9 @@ public final class Benchmark {
             }
             for (Sut s : suts) {
                 migrate(s, n, 30, "migrate 30 s, 0 pending (msg/s)");
+            }
+            for (Sut s : suts) {
+                paced(s, nPaced, 30);
             }
             for (int seconds : new int[] {5, 300}) {
                 int count = seconds == 300 ? n300 : n;
@@ -190,6 +196,18 @@ public final class Benchmark {
         Files.createDirectories(Path.of(jfrDir));
         Sut.run("jcmd", String.valueOf(s.pid(site)), start ? "JFR.start" : "JFR.stop", "name=" + name,
                 start ? "settings=profile" : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
+    }
+
+    /** Delivery latency with the home up, at a steady {@link #paced} calls per second: call sent to durable on east. */
+    void paced(Sut s, int count, int seconds) throws Exception {
+        LoadClient.Run run = client.post(s.dataUrl("hq"), count, 2000, wav(seconds), paced);
+        awaitDurable(s, run, 120 + count / 2);
+        double[] delivery = percentiles(run.sent().stream().mapToDouble(m -> deliveryMs(s, m)).toArray());
+        String row = "delivery at " + fmt(paced) + " calls/s, " + seconds + " s (ms)";
+        put(row, s, String.format(Locale.ROOT, "p50 %.0f / p99 %.0f", delivery[0], delivery[1]) + retries(run));
+        figures.put(s.name() + ".paced.p99", delivery[1]);
+        log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        clean(s, "east", run.sent());
     }
 
     /** Messages for west, which is down: they stay pending on hq. */
@@ -324,15 +342,15 @@ public final class Benchmark {
         String mig = "migrate 30 s, 0 pending (msg/s)";
         double recordRatio = fig("vmesh." + rec) / fig("raw." + rec);
         double migrateRatio = fig("vmesh." + mig) / fig("raw." + mig);
-        double p99 = fig("vmesh." + mig + ".p99");
-        double rawP99 = fig("raw." + mig + ".p99");
+        double p99 = fig("vmesh.paced.p99");
+        double rawP99 = fig("raw.paced.p99");
         out.append("\nmessages answered 201 but not delivered in time: " + (missing.isEmpty() ? "none" : missing) + "\n");
         out.append("\ntargets:\n");
         out.append(target("record_ratio >= 0.7", recordRatio >= 0.7, String.format(Locale.ROOT, "%.2f", recordRatio)));
         out.append(target("migrate_ratio >= 0.7", migrateRatio >= 0.7, String.format(Locale.ROOT, "%.2f", migrateRatio)));
         double drain10k = fig("vmesh.drain.10000");
         out.append(target("drain of 10000 (" + seedSeconds + " s recordings) <= 20 s", drain10k <= 20, fmt(drain10k) + " s"));
-        out.append(target("p99 delivery <= baseline + 50 ms", p99 <= rawP99 + 50,
+        out.append(target("p99 delivery at " + fmt(paced) + " calls/s <= baseline + 50 ms", p99 <= rawP99 + 50,
                 fmt(p99) + " ms vs baseline " + fmt(rawP99) + " ms"));
         out.append(target("heap with 10k pending <= 256 MB", fig("vmesh.heap10k") <= 256, fmt(fig("vmesh.heap10k")) + " MB"));
         int lo = pendingLevels.get(0);

@@ -48,6 +48,11 @@ final class LoadClient {
 
     /** Posts {@code count} calls for extensions {@code firstExtension + i % 50}; returns once every call has its 201. */
     Run post(String url, int count, int firstExtension, byte[] wav) throws Exception {
+        return post(url, count, firstExtension, wav, 0);
+    }
+
+    /** As fast as the server answers ({@code perSecond} 0), or paced: call i starts i / perSecond seconds in. */
+    Run post(String url, int count, int firstExtension, byte[] wav, double perSecond) throws Exception {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger r429 = new AtomicInteger();
         AtomicInteger rErr = new AtomicInteger();
@@ -58,6 +63,13 @@ final class LoadClient {
             futures.add(pool.submit(() -> {
                 List<Sent> mine = new ArrayList<>();
                 for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    if (perSecond > 0) {
+                        long due = start + (long) (i * 1e9 / perSecond);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                    }
                     mine.add(call(url, SWITCHES[i % SWITCHES.length], String.valueOf(firstExtension + i % 50), wav, r429, rErr));
                 }
                 return mine;
