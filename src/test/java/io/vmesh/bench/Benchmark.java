@@ -119,6 +119,9 @@ public final class Benchmark {
                 if (level == 10_000 || level == pendingLevels.get(pendingLevels.size() - 1)) {
                     for (Sut s : suts) {
                         double mb = Sut.heapMbAfterGc(s.pid("hq"));
+                        // what holds it: the largest classes after the full GC, in the log
+                        Sut.run("jcmd", String.valueOf(s.pid("hq")), "GC.class_histogram").lines().skip(1).limit(14)
+                                .forEach(line -> log(s.name() + " hq heap: " + line));
                         put("heap of A after GC, " + level + " pending (MB)", s, String.format(Locale.ROOT, "%.1f", mb));
                         if (level == 10_000) {
                             figures.put(s.name() + ".heap10k", mb);
