@@ -13,7 +13,7 @@ import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
 
 /** Test audio: the shipped speech samples, synthetic signals, and a signal-to-noise measure. */
-final class Audio {
+public final class Audio {
 
     private Audio() {
     }
@@ -43,13 +43,13 @@ final class Audio {
         }
     }
 
-    static AudioFormat format(AudioFormat.Encoding encoding, float rate, int bits, int channels) {
+    public static AudioFormat format(AudioFormat.Encoding encoding, float rate, int bits, int channels) {
         int frame = bits / 8 * channels;
         return new AudioFormat(encoding, rate, bits, channels, frame, rate, false);
     }
 
     /** A WAV of the given format holding {@code seconds} of a speech-like signal (a gliding, pulsed tone). */
-    static byte[] wav(AudioFormat format, double seconds) {
+    public static byte[] wav(AudioFormat format, double seconds) {
         int frames = (int) (seconds * format.getSampleRate());
         AudioFormat pcm = format(AudioFormat.Encoding.PCM_SIGNED, format.getSampleRate(), 16, format.getChannels());
         ByteBuffer buf = ByteBuffer.allocate(frames * pcm.getFrameSize()).order(ByteOrder.LITTLE_ENDIAN);

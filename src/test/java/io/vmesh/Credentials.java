@@ -4,18 +4,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /** The demo credentials of camel-config/secrets.properties, as switches and mailbox owners present them. */
-final class Credentials {
+public final class Credentials {
 
     static final String DEFAULT_PIN = "0000";
 
     private Credentials() {
     }
 
-    static String switchToken(String switchId) {
+    public static String switchToken(String switchId) {
         return "Bearer demo-" + switchId;
     }
 
-    static String mailbox(String extension, String pin) {
+    public static String mailbox(String extension, String pin) {
         return "Basic " + Base64.getEncoder().encodeToString((extension + ":" + pin).getBytes(StandardCharsets.UTF_8));
     }
 

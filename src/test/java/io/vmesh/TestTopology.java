@@ -13,20 +13,20 @@ import java.util.Map;
  * {@code secrets.properties}, and the shipped topology's shape (hq, east, west and their extension
  * ranges) on free loopback ports, plus extension 1999, a lobby phone that takes no voicemail.
  */
-final class TestTopology {
+public final class TestTopology {
 
-    final Path configDir;
+    public final Path configDir;
     final Map<String, Integer> dataPorts = new LinkedHashMap<>();
     final Map<String, Integer> managementPorts = new LinkedHashMap<>();
 
-    final String scheme;
+    public final String scheme;
 
-    TestTopology(Path configDir) {
+    public TestTopology(Path configDir) {
         this(configDir, "http");
     }
 
     /** The same, with every data port on {@code scheme} (https for the TLS test). */
-    TestTopology(Path configDir, String scheme) {
+    public TestTopology(Path configDir, String scheme) {
         this.configDir = configDir;
         this.scheme = scheme;
         try {
@@ -55,7 +55,7 @@ final class TestTopology {
     }
 
     /** Adds a per-site override file, as an operator would ({@code <site>.properties}). */
-    TestTopology siteProperties(String site, String properties) {
+    public TestTopology siteProperties(String site, String properties) {
         try {
             Files.writeString(configDir.resolve(site + ".properties"), properties);
         } catch (IOException e) {
@@ -64,15 +64,15 @@ final class TestTopology {
         return this;
     }
 
-    String dataUrl(String site) {
+    public String dataUrl(String site) {
         return scheme + "://127.0.0.1:" + dataPorts.get(site);
     }
 
-    String managementUrl(String site) {
+    public String managementUrl(String site) {
         return "http://127.0.0.1:" + managementPorts.get(site);
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

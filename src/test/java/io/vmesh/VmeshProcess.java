@@ -14,14 +14,14 @@ import java.util.List;
 import static org.awaitility.Awaitility.await;
 
 /** A vmesh server as a separate JVM from {@code target/vmesh.jar}, as an operator runs it; killable with -9. */
-final class VmeshProcess implements AutoCloseable {
+public final class VmeshProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     final String site;
     final TestTopology topology;
-    final Path dataDir;
-    final Path log;
+    public final Path dataDir;
+    public final Path log;
     private Process process;
     private HttpClient http = HTTP;
 
@@ -31,18 +31,18 @@ final class VmeshProcess implements AutoCloseable {
         return this;
     }
 
-    VmeshProcess(TestTopology topology, String site, Path dataDir) {
+    public VmeshProcess(TestTopology topology, String site, Path dataDir) {
         this.topology = topology;
         this.site = site;
         this.dataDir = dataDir;
         this.log = dataDir.resolveSibling(site + "-" + System.nanoTime() + ".log");
     }
 
-    static Path jar() {
+    public static Path jar() {
         return Path.of(System.getProperty("vmesh.jar", "target/vmesh.jar")).toAbsolutePath();
     }
 
-    VmeshProcess start() throws IOException {
+    public VmeshProcess start() throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -62,7 +62,7 @@ final class VmeshProcess implements AutoCloseable {
         return this;
     }
 
-    boolean isHealthy() {
+    public boolean isHealthy() {
         try {
             return http.send(HttpRequest.newBuilder(URI.create(topology.dataUrl(site) + "/health"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
@@ -75,13 +75,13 @@ final class VmeshProcess implements AutoCloseable {
     }
 
     /** {@code kill -9}: no shutdown hook, no flush, nothing. */
-    void kill9() throws InterruptedException {
+    public void kill9() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
     }
 
     /** A polite stop (SIGTERM), as an init system does. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {

@@ -1,0 +1,401 @@
+package io.vmesh.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import javax.sound.sampled.AudioFormat;
+
+import io.vmesh.Audio;
+
+/**
+ * vmesh against a raw-JDK baseline in the same run, on this machine: record, migrate, drain, growth.
+ * Each workload runs on the raw baseline, then on vmesh, alternately, with the same client and sizes.
+ * Prints a table and, last, the RESULT line. {@code -Dbench.quick=true} runs small sizes.
+ *
+ * <pre>mvn -B -Pbench -DskipTests verify</pre>
+ */
+public final class Benchmark {
+
+    static final int CLIENTS = 16;
+
+    final boolean quick = Boolean.getBoolean("bench.quick");
+    final int n = Integer.getInteger("bench.messages", quick ? 48 : 400);
+    /** Delivery latency is measured at this steady rate, well below what either system sustains. */
+    final double paced = Double.parseDouble(System.getProperty("bench.pacedPerSecond", "5"));
+    final int nPaced = Integer.getInteger("bench.pacedMessages", quick ? 25 : 150);
+    final int n300 = Integer.getInteger("bench.messages300", quick ? 8 : 40);
+    /** A drain of 30 s recordings queued for east while it is down (the 10k drain is of west's pending, below). */
+    final int drain30 = Integer.getInteger("bench.drain30", quick ? 100 : 1000);
+    /** Pending messages are seeded with recordings this long, to fit the run in its time. */
+    final int seedSeconds = Integer.getInteger("bench.seedSeconds", 5);
+    final List<Integer> pendingLevels = Arrays.stream(System.getProperty("bench.pending", quick ? "50,200" : "1000,10000")
+            .split(",")).map(String::trim).map(Integer::valueOf).toList();
+    final long drainTimeoutS = Long.getLong("bench.drainTimeoutS", 900);
+    final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
+
+    final LoadClient client = new LoadClient(CLIENTS);
+    final Map<Integer, byte[]> wavs = new LinkedHashMap<>();
+    /** row name -> system -> figure. */
+    final Map<String, Map<String, String>> table = new LinkedHashMap<>();
+    final Map<String, Double> figures = new LinkedHashMap<>();
+    /** Messages answered 201 that never reached their home in time, per system. */
+    final Map<String, Integer> missing = new LinkedHashMap<>();
+
+    public static void main(String[] args) throws Exception {
+        Benchmark b = new Benchmark();
+        int status = 0;
+        try {
+            b.run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            status = 1;
+        } finally {
+            b.client.shutdown();
+        }
+        System.exit(status); // the client's pools are not daemon threads
+    }
+
+    byte[] wav(int seconds) {
+        return wavs.computeIfAbsent(seconds, s -> Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), s));
+    }
+
+    void run() throws Exception {
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        log("benchmark " + (quick ? "QUICK" : "FULL") + ": " + n + " messages per throughput run, " + n300
+                + " with 300 s recordings, pending " + pendingLevels + " (seeded with " + seedSeconds + " s recordings), drain of "
+                + drain30 + " x 30 s and of all pending; " + CLIENTS + " clients; data in " + dir);
+        List<Sut> suts = List.of(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 4)),
+                new VmeshSut(dir.resolve("vmesh")));
+        try {
+            for (Sut s : suts) {
+                s.start();
+                log(s.name() + ": hq and east up, west down");
+            }
+            // warm-up, not measured: JIT, connection pools, directories
+            for (Sut s : suts) {
+                record(s, Math.min(n, 64), 30, null);
+                migrate(s, Math.min(n, 64), 30, null);
+            }
+            for (Sut s : suts) {
+                record(s, n, 30, "record 30 s, 0 pending (msg/s)");
+            }
+            for (Sut s : suts) {
+                migrate(s, n, 30, "migrate 30 s, 0 pending (msg/s)");
+            }
+            for (Sut s : suts) {
+                paced(s, nPaced, 30);
+            }
+            for (int seconds : new int[] {5, 300}) {
+                int count = seconds == 300 ? n300 : n;
+                for (Sut s : suts) {
+                    record(s, count, seconds, "record " + seconds + " s, 0 pending (msg/s)");
+                }
+                for (Sut s : suts) {
+                    migrate(s, count, seconds, "migrate " + seconds + " s, 0 pending (msg/s)");
+                }
+            }
+            for (Sut s : suts) {
+                drain(s, "east", List.of(), drain30, 30);
+            }
+            int pending = 0;
+            Map<Sut, List<LoadClient.Sent>> seeded = new LinkedHashMap<>();
+            for (int level : pendingLevels) {
+                for (Sut s : suts) {
+                    seeded.computeIfAbsent(s, x -> new ArrayList<>()).addAll(seed(s, level - pending));
+                }
+                pending = level;
+                if (level == 10_000 || level == pendingLevels.get(pendingLevels.size() - 1)) {
+                    for (Sut s : suts) {
+                        double mb = Sut.heapMbAfterGc(s.pid("hq"));
+                        // what holds it: the largest classes after the full GC, in the log
+                        Sut.run("jcmd", String.valueOf(s.pid("hq")), "GC.class_histogram").lines().skip(1).limit(14)
+                                .forEach(line -> log(s.name() + " hq heap: " + line));
+                        put("heap of A after GC, " + level + " pending (MB)", s, String.format(Locale.ROOT, "%.1f", mb));
+                        if (level == 10_000) {
+                            figures.put(s.name() + ".heap10k", mb);
+                        }
+                    }
+                }
+                for (Sut s : suts) {
+                    record(s, n, 30, "record 30 s, " + level + " pending (msg/s)");
+                }
+                for (Sut s : suts) {
+                    migrate(s, n, 30, "migrate 30 s, " + level + " pending (msg/s)");
+                }
+            }
+            // the drain: everything pending for west (down since the start) goes once west starts
+            for (Sut s : suts) {
+                drain(s, "west", seeded.get(s), 0, seedSeconds);
+            }
+        } finally {
+            for (Sut s : suts) {
+                s.close();
+            }
+        }
+        printTable();
+        deleteTree(dir);
+    }
+
+    void record(Sut s, int count, int seconds, String row) throws Exception {
+        profile(s, row, "hq", true);
+        LoadClient.Run run = client.post(s.dataUrl("hq"), count, 1000, wav(seconds));
+        profile(s, row, "hq", false);
+        long missing = run.sent().stream().filter(m -> !Files.exists(durable(s, "hq", m))).count();
+        if (missing > 0) {
+            throw new IllegalStateException(s.name() + ": " + missing + " messages answered 201 LOCAL are not in the hq mailbox");
+        }
+        double perS = count / run.seconds();
+        if (row != null) {
+            double[] lat = percentiles(run.sent().stream().mapToDouble(m -> m.latencyNanos() / 1e6).toArray());
+            put(row, s, String.format(Locale.ROOT, "%.1f (call p50 %.0f / p99 %.0f ms)", perS, lat[0], lat[1]) + retries(run));
+            figures.put(s.name() + "." + row, perS);
+            log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        }
+        clean(s, "hq", run.sent());
+    }
+
+    void migrate(Sut s, int count, int seconds, String row) throws Exception {
+        profile(s, row, "hq", true);
+        profile(s, row, "east", true);
+        LoadClient.Run run = client.post(s.dataUrl("hq"), count, 2000, wav(seconds));
+        long last = awaitDurable(s, run, 120 + count / 2);
+        profile(s, row, "hq", false);
+        profile(s, row, "east", false);
+        double perS = run.sent().size() / ((last - run.startNanos()) / 1e9);
+        double[] delivery = percentiles(run.sent().stream().mapToDouble(m -> deliveryMs(s, m)).toArray());
+        if (row != null) {
+            put(row, s, String.format(Locale.ROOT, "%.1f (delivery p50 %.0f / p99 %.0f ms)", perS, delivery[0], delivery[1])
+                    + retries(run));
+            figures.put(s.name() + "." + row, perS);
+            figures.put(s.name() + "." + row + ".p99", delivery[1]);
+            log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        }
+        clean(s, "east", run.sent());
+    }
+
+    /**
+     * With {@code -Dbench.jfr=DIR}: a JFR recording (settings=profile) of a site's JVM during the measured
+     * 30 s, 0 pending runs, in DIR/&lt;system&gt;-&lt;site&gt;-&lt;workload&gt;.jfr. Profiling costs throughput:
+     * the documented figures come from a run without it.
+     */
+    void profile(Sut s, String row, String site, boolean start) throws Exception {
+        String jfrDir = System.getProperty("bench.jfr", "");
+        if (jfrDir.isBlank() || row == null || !row.contains("30 s, 0 pending")) {
+            return;
+        }
+        String name = s.name() + "-" + site + "-" + row.substring(0, row.indexOf(' '));
+        Files.createDirectories(Path.of(jfrDir));
+        Sut.run("jcmd", String.valueOf(s.pid(site)), start ? "JFR.start" : "JFR.stop", "name=" + name,
+                start ? "settings=profile" : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
+    }
+
+    /** Delivery latency with the home up, at a steady {@link #paced} calls per second: call sent to durable on east. */
+    void paced(Sut s, int count, int seconds) throws Exception {
+        LoadClient.Run run = client.post(s.dataUrl("hq"), count, 2000, wav(seconds), paced);
+        awaitDurable(s, run, 120 + count / 2);
+        double[] delivery = percentiles(run.sent().stream().mapToDouble(m -> deliveryMs(s, m)).toArray());
+        String row = "delivery at " + fmt(paced) + " calls/s, " + seconds + " s (ms)";
+        put(row, s, String.format(Locale.ROOT, "p50 %.0f / p99 %.0f", delivery[0], delivery[1]) + retries(run));
+        figures.put(s.name() + ".paced.p99", delivery[1]);
+        log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        clean(s, "east", run.sent());
+    }
+
+    /** Messages for west, which is down: they stay pending on hq. */
+    List<LoadClient.Sent> seed(Sut s, int count) throws Exception {
+        LoadClient.Run run = client.post(s.dataUrl("hq"), count, 3000, wav(seedSeconds));
+        log(String.format(Locale.ROOT, "%s: queued %d more for west (down) in %.1f s (%.1f/s)", s.name(), count,
+                run.seconds(), count / run.seconds()));
+        return run.sent();
+    }
+
+    /**
+     * {@code home} is down, or goes down now; {@code extra} more messages are queued for it; then it starts:
+     * how long from its start until every message queued for it is durable there.
+     */
+    void drain(Sut s, String home, List<LoadClient.Sent> queued, int extra, int seconds) throws Exception {
+        List<LoadClient.Sent> all = new ArrayList<>(queued);
+        if (extra > 0) {
+            s.stop(home);
+            LoadClient.Run run = client.post(s.dataUrl("hq"), extra, home.equals("east") ? 2000 : 3000, wav(seconds));
+            log(String.format(Locale.ROOT, "%s: queued %d for %s (down) in %.1f s", s.name(), extra, home, run.seconds()));
+            all.addAll(run.sent());
+        }
+        int count = all.size();
+        long launch = System.nanoTime();
+        s.start(home);
+        long healthy = System.nanoTime();
+        Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
+        long last = healthy;
+        long deadline = healthy + drainTimeoutS * 1_000_000_000L;
+        while (!remaining.isEmpty() && System.nanoTime() < deadline) {
+            int before = remaining.size();
+            remaining.removeIf(m -> Files.exists(durable(s, home, m)));
+            if (remaining.size() < before) {
+                last = System.nanoTime();
+            }
+            Thread.sleep(50);
+        }
+        String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
+        if (remaining.isEmpty()) {
+            double fromHealthy = (last - healthy) / 1e9;
+            put(row, s, String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s)", fromHealthy, (last - launch) / 1e9,
+                    count / fromHealthy));
+            figures.put(s.name() + ".drain." + count, fromHealthy);
+        } else {
+            put(row, s, String.format(Locale.ROOT, "NOT DONE: %d of %d after %d s", count - remaining.size(), count, drainTimeoutS));
+        }
+        log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        clean(s, home, all);
+    }
+
+    /** Waits until every message of the run is durable on east; returns when the last one was seen (nanoTime). */
+    long awaitDurable(Sut s, LoadClient.Run run, long timeoutS) throws Exception {
+        Set<LoadClient.Sent> remaining = new LinkedHashSet<>(run.sent());
+        long last = System.nanoTime();
+        long deadline = last + timeoutS * 1_000_000_000L;
+        while (!remaining.isEmpty()) {
+            int before = remaining.size();
+            remaining.removeIf(m -> Files.exists(durable(s, "east", m)));
+            if (remaining.size() < before) {
+                last = System.nanoTime();
+            }
+            if (remaining.isEmpty()) {
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                log(s.name() + ": " + remaining.size() + " messages NOT on east after " + timeoutS + " s; counted as missing");
+                missing.put(s.name(), missing.getOrDefault(s.name(), 0) + remaining.size());
+                run.sent().removeAll(remaining);
+                break;
+            }
+            Thread.sleep(20);
+        }
+        return last;
+    }
+
+    /** When the message's JSON (written last) landed on its home, minus when its call was sent. */
+    double deliveryMs(Sut s, LoadClient.Sent m) {
+        try {
+            return Files.getLastModifiedTime(durable(s, "east", m)).toMillis() - m.sentAtMs();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Path durable(Sut s, String site, LoadClient.Sent m) {
+        return s.mailboxes(site).resolve(m.extension()).resolve(m.messageId() + ".json");
+    }
+
+    /** Measured messages go once counted, so that the disk holds only what is pending. */
+    static void clean(Sut s, String site, List<LoadClient.Sent> sent) throws IOException {
+        for (LoadClient.Sent m : sent) {
+            Path json = durable(s, site, m);
+            Files.deleteIfExists(json);
+            Files.deleteIfExists(json.resolveSibling(m.messageId() + ".wav"));
+        }
+    }
+
+    static double[] percentiles(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return new double[] {v[(int) Math.min(v.length - 1, Math.ceil(0.50 * v.length) - 1)],
+                v[(int) Math.min(v.length - 1, Math.ceil(0.99 * v.length) - 1)]};
+    }
+
+    static String retries(LoadClient.Run run) {
+        return run.retried429() + run.retriedErrors() == 0 ? ""
+                : " [retried: " + run.retried429() + "x429, " + run.retriedErrors() + "x error]";
+    }
+
+    void put(String row, Sut s, String value) {
+        table.computeIfAbsent(row, r -> new LinkedHashMap<>()).put(s.name(), value);
+    }
+
+    double fig(String key) {
+        Double v = figures.get(key);
+        return v == null ? Double.NaN : v;
+    }
+
+    void printTable() {
+        int w = table.keySet().stream().mapToInt(String::length).max().orElse(10);
+        StringBuilder out = new StringBuilder("\n");
+        out.append(String.format(Locale.ROOT, "%-" + w + "s | %-48s | %-48s | %s%n", "workload", "raw JDK baseline", "vmesh", "vmesh/raw"));
+        out.append("-".repeat(w + 120)).append('\n');
+        for (Map.Entry<String, Map<String, String>> row : table.entrySet()) {
+            String raw = row.getValue().getOrDefault("raw", "-");
+            String vm = row.getValue().getOrDefault("vmesh", "-");
+            double ratio = fig("vmesh." + row.getKey()) / fig("raw." + row.getKey());
+            out.append(String.format(Locale.ROOT, "%-" + w + "s | %-48s | %-48s | %s%n", row.getKey(), raw, vm,
+                    Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio)));
+        }
+        String rec = "record 30 s, 0 pending (msg/s)";
+        String mig = "migrate 30 s, 0 pending (msg/s)";
+        double recordRatio = fig("vmesh." + rec) / fig("raw." + rec);
+        double migrateRatio = fig("vmesh." + mig) / fig("raw." + mig);
+        double p99 = fig("vmesh.paced.p99");
+        double rawP99 = fig("raw.paced.p99");
+        out.append("\nmessages answered 201 but not delivered in time: " + (missing.isEmpty() ? "none" : missing) + "\n");
+        out.append("\ntargets:\n");
+        out.append(target("record_ratio >= 0.7", recordRatio >= 0.7, String.format(Locale.ROOT, "%.2f", recordRatio)));
+        out.append(target("migrate_ratio >= 0.7", migrateRatio >= 0.7, String.format(Locale.ROOT, "%.2f", migrateRatio)));
+        double drain10k = fig("vmesh.drain.10000");
+        out.append(target("drain of 10000 (" + seedSeconds + " s recordings) <= 20 s", drain10k <= 20, fmt(drain10k) + " s"));
+        out.append(target("p99 delivery at " + fmt(paced) + " calls/s <= baseline + 50 ms", p99 <= rawP99 + 50,
+                fmt(p99) + " ms vs baseline " + fmt(rawP99) + " ms"));
+        out.append(target("heap with 10k pending <= 256 MB", fig("vmesh.heap10k") <= 256, fmt(fig("vmesh.heap10k")) + " MB"));
+        int lo = pendingLevels.get(0);
+        int hi = pendingLevels.get(pendingLevels.size() - 1);
+        for (String kind : new String[] {"record", "migrate"}) {
+            double a = fig("vmesh." + kind + " 30 s, " + lo + " pending (msg/s)");
+            double b = fig("vmesh." + kind + " 30 s, " + hi + " pending (msg/s)");
+            out.append(target(kind + " with " + hi + " pending within 10% of " + lo + " pending (100k: not measured)"
+                    , b >= 0.9 * a, String.format(Locale.ROOT, "%.1f vs %.1f msg/s (%+.0f%%)", b, a, 100 * (b / a - 1))));
+        }
+        out.append(String.format(Locale.ROOT,
+                "%nRESULT record_per_s=%s record_ratio=%s migrate_per_s=%s migrate_ratio=%s drain_10k_s=%s p99_delivery_ms=%s heap_mb_10k_pending=%s%n",
+                fmt(fig("vmesh." + rec)), fmt2(recordRatio), fmt(fig("vmesh." + mig)), fmt2(migrateRatio),
+                fmt(drain10k), fmt(p99), fmt(fig("vmesh.heap10k"))));
+        System.out.print(out);
+        System.out.flush();
+    }
+
+    static String target(String what, boolean met, String value) {
+        return String.format(Locale.ROOT, "  %-4s %s: %s%n", value.startsWith("NA") ? "n/a" : met ? "MET" : "MISS", what, value);
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "NA" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    static String fmt2(double v) {
+        return Double.isNaN(v) ? "NA" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static void log(String line) {
+        System.out.printf(Locale.ROOT, "[bench %tT] %s%n", System.currentTimeMillis(), line);
+        System.out.flush();
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (Files.exists(root)) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}

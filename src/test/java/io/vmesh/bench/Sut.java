@@ -1,0 +1,74 @@
+package io.vmesh.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A system under test: three sites (hq as A, east as B, west never started), vmesh or the raw baseline. */
+interface Sut extends AutoCloseable {
+
+    String name();
+
+    /** Starts hq and east; west stays down, so what is queued for it stays pending. */
+    void start() throws Exception;
+
+    String dataUrl(String site);
+
+    /** The mailboxes directory of a site: {@code <ext>/<id>.json} once a message is durable there. */
+    Path mailboxes(String site);
+
+    void stop(String site) throws Exception;
+
+    void start(String site) throws Exception;
+
+    long pid(String site);
+
+    @Override
+    void close() throws Exception;
+
+    HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    static boolean healthy(String url) {
+        try {
+            return PROBE.send(HttpRequest.newBuilder(URI.create(url + "/health")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Heap in use after a full GC, MB, from {@code jcmd <pid> GC.run} and {@code GC.heap_info}. */
+    static double heapMbAfterGc(long pid) throws Exception {
+        run("jcmd", String.valueOf(pid), "GC.run");
+        String info = run("jcmd", String.valueOf(pid), "GC.heap_info");
+        Matcher m = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(info);
+        long kb = 0;
+        boolean found = false;
+        while (m.find()) {
+            kb += Long.parseLong(m.group(1));
+            found = true;
+        }
+        if (!found) {
+            throw new IllegalStateException("cannot read the heap of " + pid + ":\n" + info);
+        }
+        return kb / 1024.0;
+    }
+
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        return out;
+    }
+}
