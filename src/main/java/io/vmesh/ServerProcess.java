@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * {@code java -jar vmesh.jar --site=ID --config=DIR --data=DIR}, in the current directory (routes/ is
  * read from there), its output appended to a log file.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
     /** Small heap, serial GC and the quick compiler: three servers and a load generator share a laptop. */
     private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
@@ -81,8 +81,13 @@ final class ServerProcess implements AutoCloseable {
     }
 
     boolean isHealthy() {
+        return answersOk(http, URI.create(url() + "/health"));
+    }
+
+    /** Whether a GET of {@code uri} answers 200 within 2 s; false if nothing answers. Shared by the tools and tests that wait for a process. */
+    public static boolean answersOk(HttpClient client, URI uri) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url() + "/health")).timeout(Duration.ofSeconds(2)).build(),
+            return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;

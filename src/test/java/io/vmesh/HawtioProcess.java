@@ -4,8 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -56,15 +54,7 @@ final class HawtioProcess implements AutoCloseable {
     }
 
     private boolean isUp() {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/hawtio/")).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return ServerProcess.answersOk(HTTP, URI.create(url() + "/hawtio/"));
     }
 
     @Override

@@ -4,8 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,15 +61,7 @@ public final class VmeshProcess implements AutoCloseable {
     }
 
     public boolean isHealthy() {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(topology.dataUrl(site) + "/health"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return ServerProcess.answersOk(http, URI.create(topology.dataUrl(site) + "/health"));
     }
 
     /** {@code kill -9}: no shutdown hook, no flush, nothing. */

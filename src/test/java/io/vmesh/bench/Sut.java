@@ -1,10 +1,7 @@
 package io.vmesh.bench;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,15 +34,7 @@ interface Sut extends AutoCloseable {
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static boolean healthy(String url) {
-        try {
-            return PROBE.send(HttpRequest.newBuilder(URI.create(url + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return io.vmesh.ServerProcess.answersOk(PROBE, URI.create(url + "/health"));
     }
 
     /** Heap in use after a full GC, MB, from {@code jcmd <pid> GC.run} and {@code GC.heap_info}. */
