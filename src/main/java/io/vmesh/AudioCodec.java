@@ -68,6 +68,24 @@ public final class AudioCodec {
         }
     }
 
+    /**
+     * Checks that a peer's body is a stored message: a G.711 mu-law 8 kHz mono WAV. Reads the header
+     * only; the SHA-256 the receiver also checks proves the samples are the sender's.
+     */
+    public void requireStoredFormat(byte[] wav) {
+        try {
+            AudioFileFormat file = AudioSystem.getAudioFileFormat(new ByteArrayInputStream(wav == null ? new byte[0] : wav));
+            AudioFormat f = file.getFormat();
+            if (file.getType() == AudioFileFormat.Type.WAVE && Encoding.ULAW.equals(f.getEncoding())
+                    && f.getSampleRate() == SAMPLE_RATE && f.getChannels() == 1 && f.getSampleSizeInBits() == 8) {
+                return;
+            }
+        } catch (IOException | UnsupportedAudioFileException | RuntimeException e) {
+            // refused below
+        }
+        throw new RejectedRequest(415, "migrated audio must be the stored G.711 mu-law WAV");
+    }
+
     /** A stored message as PCM 16-bit 8 kHz mono WAV, ready to play. */
     public byte[] decodeForPlayback(Path storedWav) throws IOException {
         try (InputStream in = Files.newInputStream(storedWav);

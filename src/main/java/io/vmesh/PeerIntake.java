@@ -60,10 +60,7 @@ public final class PeerIntake {
             throw new RejectedRequest(422, "SHA-256 of the received audio is " + actual + ", the sender announced "
                     + Printable.of(sha256));
         }
-        AudioCodec.EncodedAudio stored = codec.encodeForStorage(audio);
-        if (!"ULAW".equals(stored.sourceEncoding())) {
-            throw new RejectedRequest(415, "migrated audio must be the stored G.711 mu-law WAV");
-        }
+        codec.requireStoredFormat(audio);
         return new VoicemailMessage(message.id(), message.callId(), message.from(), message.extension(),
                 message.switchId(), message.recordedBy(), message.receivedAt(), message.durationMs(),
                 message.sourceEncoding(), actual, false);
