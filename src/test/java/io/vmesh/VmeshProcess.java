@@ -53,11 +53,21 @@ public final class VmeshProcess implements AutoCloseable {
                 .start();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!process.isAlive()) {
-                throw new IllegalStateException(site + " exited with " + process.exitValue() + "; see " + log);
+                throw new IllegalStateException(site + " exited with " + process.exitValue() + "; the end of " + log + ":\n" + tail(log));
             }
             return isHealthy();
         });
         return this;
+    }
+
+    /** The last lines of a log, so that a CI report shows why a server did not start. */
+    static String tail(Path log) {
+        try {
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 
     public boolean isHealthy() {
