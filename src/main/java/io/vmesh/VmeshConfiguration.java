@@ -47,6 +47,9 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @PropertyInject(value = "vmesh.security.mailbox.lockout-seconds", defaultValue = "300")
     private long mailboxLockoutSeconds;
 
+    @PropertyInject(value = "vmesh.http.request-read-timeout-ms", defaultValue = "60000")
+    private long requestReadTimeoutMs;
+
     private Directory directory;
     private VoicemailStore voicemailStore;
     private EmbeddedBroker embeddedBroker;
@@ -57,6 +60,12 @@ public final class VmeshConfiguration implements CamelConfiguration {
             directory = Directory.load(Path.of(topology));
         }
         return directory;
+    }
+
+    /** The data port's deadline for a whole request to arrive (endpoint option {@code decoders}). */
+    @BindToRegistry("requestReadTimeout")
+    public RequestReadTimeout requestReadTimeout() {
+        return new RequestReadTimeout(java.time.Duration.ofMillis(requestReadTimeoutMs));
     }
 
     @BindToRegistry("callRequests")

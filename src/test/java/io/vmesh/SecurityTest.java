@@ -32,7 +32,8 @@ class SecurityTest {
     @BeforeAll
     static void startHq() {
         TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq",
-                "vmesh.security.mailbox.max-failures = 3\nvmesh.switch.max-calls-per-second = 5\n");
+                "vmesh.security.mailbox.max-failures = 3\nvmesh.switch.max-calls-per-second = 5\n"
+                        + "vmesh.http.request-read-timeout-ms = 1500\n");
         hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
     }
 
@@ -179,6 +180,40 @@ class SecurityTest {
 
         assertThat(statuses).contains(429).allMatch(s -> s == 200 || s == 429);
         assertThat(statuses.stream().filter(s -> s == 200).count()).isLessThanOrEqualTo(10);
+    }
+
+    @Test
+    void aClientTricklingItsBodyIsCutOffWith408AndNothingIsStored() throws Exception {
+        byte[] wav = Audio.resource("speech-03.wav");
+        List<Path> before = hq.storedFiles();
+        long started = System.nanoTime();
+        String answer;
+        try (var socket = new java.net.Socket("127.0.0.1", hq.topology.dataPorts.get("hq"))) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            out.write(("POST /switch/hq-sw1/calls?callId=slow-1&from=5551201&to=1708&state=NO_ANSWER HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1\r\nAuthorization: " + Credentials.switchToken("hq-sw1") + "\r\n"
+                    + "Content-Length: " + wav.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // a byte every 100 ms: never idle long enough for a plain read-idle timeout to notice
+            int sent = 0;
+            try {
+                while (sent < wav.length && System.nanoTime() - started < 8_000_000_000L) {
+                    out.write(wav, sent++, 1);
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (java.net.SocketException closedByServer) {
+                // expected: the server hung up on us
+            }
+            answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+
+        assertThat(answer).startsWith("HTTP/1.1 408").contains("request not received completely within 1500 ms");
+        assertThat(seconds).as("cut off after the 1.5 s deadline, not when the body ended").isLessThan(6);
+        assertThat(hq.storedFiles()).as("nothing stored").containsExactlyInAnyOrderElementsOf(before);
+        assertThat(call("hq-sw1", Credentials.switchToken("hq-sw1"), "callId=slow-2&from=5551201&to=1708&state=NO_ANSWER").statusCode())
+                .as("a client that sends its request promptly is served").isEqualTo(201);
     }
 
     @Test
