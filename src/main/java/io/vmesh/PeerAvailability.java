@@ -50,6 +50,19 @@ public final class PeerAvailability {
         return http;
     }
 
+    /**
+     * FIG. 4 step 435 for one message: returns at once while the home's last answer (a delivery or a
+     * probe) was a success, since the POST that follows fails just as clearly if it has gone away
+     * since; otherwise probes it. A failed delivery marks the home unreachable
+     * ({@link #unreachable}), so the retry probes before it sends again.
+     */
+    public void requireReachableForDelivery(String home) {
+        PeerState state = states.get(home);
+        if (state == null || !state.reachable()) {
+            requireReachable(home);
+        }
+    }
+
     /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
     public void requireReachable(String home) {
         String error;

@@ -51,7 +51,16 @@ public final class PeerIntake {
         if (!id.equals(message.id())) {
             throw RejectedRequest.badRequest("message id " + id + " differs from the metadata's '" + Printable.of(message.id()) + "'");
         }
-        String home = directory.homeOf(message.extension());
+        String home;
+        try {
+            home = directory.homeOf(message.extension());
+        } catch (RejectedRequest unknown) {
+            if (unknown.getStatus() != 404) {
+                throw unknown;
+            }
+            // 409, not 404: to a sender, a 404 means this server is not serving /peer/voicemail (yet)
+            throw new RejectedRequest(409, "extension " + message.extension() + " is not in the directory of " + site);
+        }
         if (!home.equals(site)) {
             throw new RejectedRequest(409, "extension " + message.extension() + " is homed on " + home + ", not on " + site);
         }

@@ -1,0 +1,112 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * How hq's migration route reads its home's answer to {@code POST /peer/voicemail}. The subject is
+ * the sender, so the home "east" is a stand-in on east's port that answers as told; the real
+ * receiver's answers are covered by the fault and security tests.
+ */
+class HomeAnswersTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    private SiteServer hq;
+    private HttpServer east;
+    private final AtomicInteger answer = new AtomicInteger();
+    private final List<Integer> answered = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void startHqAndAStandInForEast() throws IOException {
+        TestTopology topology = new TestTopology(dir.resolve("config"))
+                .siteProperties("hq", "vmesh.migration.max-backoff = 400\n");
+        east = HttpServer.create(new InetSocketAddress("127.0.0.1", topology.dataPorts.get("east")), 16);
+        east.setExecutor(Executors.newFixedThreadPool(2));
+        east.createContext("/health", exchange -> {
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        east.createContext("/peer/voicemail", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            int status = answer.get();
+            answered.add(status);
+            // a 404 as netty-http gives it for a path with no consumer: no body
+            byte[] body = status == 404 ? new byte[0]
+                    : ("{\"error\":\"the stand-in answers " + status + "\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        east.start();
+        hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
+    }
+
+    @AfterEach
+    void stop() {
+        hq.close();
+        east.stop(0);
+    }
+
+    private String recordForEast(String callId) throws IOException {
+        var call = hq.postCall("hq-sw1", "callId=" + callId + "&from=5551300&to=2300&state=NO_ANSWER", Audio.resource("speech-03.wav"));
+        assertThat(call.statusCode()).isEqualTo(201);
+        return JSON.readTree(call.body()).get("messageId").asText();
+    }
+
+    private JsonNode eastBacklog() throws IOException {
+        return JSON.readTree(hq.get("/migrations").body()).get("east");
+    }
+
+    @Test
+    void homeThatIsStartingStoppingOrSlowKeepsTheMessageWaitingNotDeadLettered() throws Exception {
+        for (int status : new int[] {404, 408, 429, 503}) {
+            answer.set(status);
+            String id = recordForEast("away-" + status);
+            await().until(() -> answered.stream().filter(s -> s == status).count() >= 3);
+
+            assertThat(eastBacklog().get("pending").asInt()).as("after %d", status).isEqualTo(1);
+            assertThat(eastBacklog().get("lastError").asText()).contains(String.valueOf(status));
+            assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).as("after %d", status).doesNotExist();
+            assertThat(hq.dataDir.resolve("spool/" + id + ".wav")).exists();
+
+            answer.set(201);
+            await().until(() -> eastBacklog().get("pending").asInt() == 0);
+            assertThat(hq.dataDir.resolve("spool/" + id + ".wav")).doesNotExist();
+            assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
+        }
+    }
+
+    @Test
+    void homeThatRefusesTheMessageForGoodDeadLettersItWithItsReason() throws Exception {
+        answer.set(409);
+        String id = recordForEast("refused-409");
+
+        await().until(() -> Files.exists(hq.dataDir.resolve("dead-letter/" + id + ".json")));
+
+        assertThat(answered).containsExactly(409);
+        assertThat(Files.readString(hq.dataDir.resolve("dead-letter/" + id + ".json"))).contains("409", "the stand-in answers 409");
+        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".wav")).exists();
+        assertThat(eastBacklog().get("pending").asInt()).isZero();
+    }
+}
