@@ -13,7 +13,6 @@ import org.apache.camel.Processor;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.spi.IdempotentRepository;
-import org.apache.camel.support.processor.idempotent.FileIdempotentRepository;
 import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 
 /**
@@ -201,11 +200,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     /** Message ids received from peers, kept on disk: a redelivered migration is stored once. */
     @BindToRegistry("receivedMessages")
     public IdempotentRepository receivedMessages() {
-        FileIdempotentRepository repository = new FileIdempotentRepository();
-        repository.setFileStore(Path.of(dataDir, "received-message-ids.txt").toFile());
-        repository.setCacheSize(100_000);
-        repository.setMaxFileStoreSize(64L * 1024 * 1024);
-        return repository;
+        return new ReceivedMessageIds(Path.of(dataDir, "received-message-ids.txt"), 100_000);
     }
 
     @BindToRegistry("siteHealth")

@@ -22,6 +22,14 @@ public final class VmeshProcess implements AutoCloseable {
     public final Path log;
     private Process process;
     private HttpClient http = HTTP;
+    /** Small heap, serial GC and the quick compiler: several servers, Maven and the tests share two cores. */
+    private List<String> jvmOptions = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    /** Other JVM options, e.g. the benchmark's production-like ones. */
+    public VmeshProcess withJvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
+        return this;
+    }
 
     /** For a server on https: the client that trusts its certificate. */
     VmeshProcess withClient(HttpClient client) {
@@ -41,10 +49,10 @@ public final class VmeshProcess implements AutoCloseable {
     }
 
     public VmeshProcess start() throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-jar", jar().toString(),
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar().toString(),
                 "--site=" + site, "--config=" + topology.configDir, "--data=" + dataDir));
         process = new ProcessBuilder(command)
                 .directory(new File(System.getProperty("user.dir"))) // routes/ is read from here

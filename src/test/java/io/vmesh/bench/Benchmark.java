@@ -42,6 +42,9 @@ public final class Benchmark {
     final List<Integer> pendingLevels = Arrays.stream(System.getProperty("bench.pending", quick ? "50,200" : "1000,10000")
             .split(",")).map(String::trim).map(Integer::valueOf).toList();
     final long drainTimeoutS = Long.getLong("bench.drainTimeoutS", 900);
+    /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain. */
+    final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
+            "warmup,record,migrate,paced,sizes,drain30,growth,drain").split(","));
     final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
 
     final LoadClient client = new LoadClient(CLIENTS);
@@ -76,28 +79,35 @@ public final class Benchmark {
         log("benchmark " + (quick ? "QUICK" : "FULL") + ": " + n + " messages per throughput run, " + n300
                 + " with 300 s recordings, pending " + pendingLevels + " (seeded with " + seedSeconds + " s recordings), drain of "
                 + drain30 + " x 30 s and of all pending; " + CLIENTS + " clients; data in " + dir);
-        List<Sut> suts = List.of(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 4)),
-                new VmeshSut(dir.resolve("vmesh")));
+        // -Dbench.systems=vmesh measures one system alone (for profiling: no ratios then)
+        Set<String> systems = Set.of(System.getProperty("bench.systems", "raw,vmesh").split(","));
+        List<Sut> suts = new ArrayList<>();
+        if (systems.contains("raw")) {
+            suts.add(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 4)));
+        }
+        if (systems.contains("vmesh")) {
+            suts.add(new VmeshSut(dir.resolve("vmesh")));
+        }
         try {
             for (Sut s : suts) {
                 s.start();
                 log(s.name() + ": hq and east up, west down");
             }
             // warm-up, not measured: JIT, connection pools, directories
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("warmup") ? suts : List.<Sut>of()) {
                 record(s, Math.min(n, 64), 30, null);
                 migrate(s, Math.min(n, 64), 30, null);
             }
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("record") ? suts : List.<Sut>of()) {
                 record(s, n, 30, "record 30 s, 0 pending (msg/s)");
             }
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("migrate") ? suts : List.<Sut>of()) {
                 migrate(s, n, 30, "migrate 30 s, 0 pending (msg/s)");
             }
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("paced") ? suts : List.<Sut>of()) {
                 paced(s, nPaced, 30);
             }
-            for (int seconds : new int[] {5, 300}) {
+            for (int seconds : workloads.contains("sizes") ? new int[] {5, 300} : new int[0]) {
                 int count = seconds == 300 ? n300 : n;
                 for (Sut s : suts) {
                     record(s, count, seconds, "record " + seconds + " s, 0 pending (msg/s)");
@@ -106,12 +116,12 @@ public final class Benchmark {
                     migrate(s, count, seconds, "migrate " + seconds + " s, 0 pending (msg/s)");
                 }
             }
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("drain30") ? suts : List.<Sut>of()) {
                 drain(s, "east", List.of(), drain30, 30);
             }
             int pending = 0;
             Map<Sut, List<LoadClient.Sent>> seeded = new LinkedHashMap<>();
-            for (int level : pendingLevels) {
+            for (int level : workloads.contains("growth") || workloads.contains("drain") ? pendingLevels : List.<Integer>of()) {
                 for (Sut s : suts) {
                     seeded.computeIfAbsent(s, x -> new ArrayList<>()).addAll(seed(s, level - pending));
                 }
@@ -128,15 +138,15 @@ public final class Benchmark {
                         }
                     }
                 }
-                for (Sut s : suts) {
+                for (Sut s : workloads.contains("growth") ? suts : List.<Sut>of()) {
                     record(s, n, 30, "record 30 s, " + level + " pending (msg/s)");
                 }
-                for (Sut s : suts) {
+                for (Sut s : workloads.contains("growth") ? suts : List.<Sut>of()) {
                     migrate(s, n, 30, "migrate 30 s, " + level + " pending (msg/s)");
                 }
             }
             // the drain: everything pending for west (down since the start) goes once west starts
-            for (Sut s : suts) {
+            for (Sut s : workloads.contains("drain") ? suts : List.<Sut>of()) {
                 drain(s, "west", seeded.get(s), 0, seedSeconds);
             }
         } finally {
@@ -192,10 +202,10 @@ public final class Benchmark {
      */
     void profile(Sut s, String row, String site, boolean start) throws Exception {
         String jfrDir = System.getProperty("bench.jfr", "");
-        if (jfrDir.isBlank() || row == null || !row.contains("30 s, 0 pending")) {
+        if (jfrDir.isBlank() || row == null || !(row.contains("30 s, 0 pending") || row.startsWith("drain"))) {
             return;
         }
-        String name = s.name() + "-" + site + "-" + row.substring(0, row.indexOf(' '));
+        String name = s.name() + "-" + site + "-" + row.substring(0, row.indexOf(' ')) + (row.startsWith("drain") ? "-" + row.split(" ")[1] : "");
         Files.createDirectories(Path.of(jfrDir));
         Sut.run("jcmd", String.valueOf(s.pid(site)), start ? "JFR.start" : "JFR.stop", "name=" + name,
                 start ? "settings=profile" : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
@@ -237,6 +247,9 @@ public final class Benchmark {
         long launch = System.nanoTime();
         s.start(home);
         long healthy = System.nanoTime();
+        String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
+        profile(s, row, "hq", true);
+        profile(s, row, home, true);
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
         long last = healthy;
         long deadline = healthy + drainTimeoutS * 1_000_000_000L;
@@ -248,7 +261,8 @@ public final class Benchmark {
             }
             Thread.sleep(50);
         }
-        String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
+        profile(s, row, "hq", false);
+        profile(s, row, home, false);
         if (remaining.isEmpty()) {
             double fromHealthy = (last - healthy) / 1e9;
             put(row, s, String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s)", fromHealthy, (last - launch) / 1e9,

@@ -40,10 +40,10 @@ final class RawSut implements Sut {
 
     @Override
     public void start(String site) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", // as VmeshProcess starts vmesh
-                "-cp", System.getProperty("java.class.path"), RawBaseline.class.getName(),
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(Sut.JVM_OPTIONS); // as VmeshSut starts vmesh
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), RawBaseline.class.getName(),
                 "--site=" + site, "--port=" + ports.get(site), "--data=" + root.resolve(site),
                 "--forwarders=" + forwarders));
         for (String peer : ports.keySet()) {

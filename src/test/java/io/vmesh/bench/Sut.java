@@ -31,6 +31,13 @@ interface Sut extends AutoCloseable {
     @Override
     void close() throws Exception;
 
+    /**
+     * The servers' JVM options, the same for both systems: as an operator runs vmesh (the JDK's default
+     * garbage collector and JIT compilers), with the heap the targets are stated for.
+     * {@code -Dbench.jvm="..."} changes them, e.g. to the process tests' {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1}.
+     */
+    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm", "-Xmx256m").trim().split("\\s+"));
+
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static boolean healthy(String url) {
@@ -41,7 +48,8 @@ interface Sut extends AutoCloseable {
     static double heapMbAfterGc(long pid) throws Exception {
         run("jcmd", String.valueOf(pid), "GC.run");
         String info = run("jcmd", String.valueOf(pid), "GC.heap_info");
-        Matcher m = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(info);
+        // Serial GC prints a line per generation; G1 one "garbage-first heap" line
+        Matcher m = Pattern.compile("(?:generation|garbage-first heap)\\s+total \\d+K, used (\\d+)K").matcher(info);
         long kb = 0;
         boolean found = false;
         while (m.find()) {

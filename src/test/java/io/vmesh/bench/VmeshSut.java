@@ -8,7 +8,7 @@ import java.util.Map;
 import io.vmesh.TestTopology;
 import io.vmesh.VmeshProcess;
 
-/** vmesh as it runs: target/vmesh.jar, one JVM per site (VmeshProcess), embedded broker, on a TestTopology. */
+/** vmesh as it runs: target/vmesh.jar, one JVM per site (VmeshProcess, with Sut.JVM_OPTIONS), embedded broker, on a TestTopology. */
 final class VmeshSut implements Sut {
 
     private final Path root;
@@ -23,8 +23,12 @@ final class VmeshSut implements Sut {
         // Not higher than needed: Camel's throttle allocates one permit object per call per second and
         // switch, so 1,000,000/s held 96 MB of A's 256 MB heap (docs/performance.md)
         String limit = System.getProperty("bench.maxCallsPerSecond", "1000");
+        // -Dbench.vmesh.<key>=<value> sets any other vmesh property on every site, for experiments
+        StringBuilder overrides = new StringBuilder("vmesh.switch.max-calls-per-second = " + limit + "\n");
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.vmesh.")).sorted()
+                .forEach(k -> overrides.append(k.substring("bench.vmesh.".length())).append(" = ").append(System.getProperty(k)).append('\n'));
         for (String site : new String[] {"hq", "east", "west"}) {
-            topology.siteProperties(site, "vmesh.switch.max-calls-per-second = " + limit + "\n");
+            topology.siteProperties(site, overrides.toString());
         }
     }
 
@@ -41,7 +45,7 @@ final class VmeshSut implements Sut {
 
     @Override
     public void start(String site) throws Exception {
-        VmeshProcess p = new VmeshProcess(topology, site, root.resolve(site));
+        VmeshProcess p = new VmeshProcess(topology, site, root.resolve(site)).withJvmOptions(Sut.JVM_OPTIONS);
         processes.put(site, p);
         p.start();
     }
