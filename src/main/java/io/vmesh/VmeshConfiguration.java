@@ -139,6 +139,9 @@ public final class VmeshConfiguration implements CamelConfiguration {
         }
         ActiveMQConnectionFactory activeMq = new ActiveMQConnectionFactory(brokerUrl);
         activeMq.getRedeliveryPolicy().setMaximumRedeliveries(-1);
+        // each migration consumer takes a few entries ahead, not ActiveMQ's default 1,000: a message takes
+        // milliseconds to send, and a backlog of thousands then stays in the broker's store, not in the heap
+        activeMq.getPrefetchPolicy().setQueuePrefetch(10);
         JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
         pool.setConnectionFactory(activeMq);
         pool.setMaxConnections(maxBrokerConnections);

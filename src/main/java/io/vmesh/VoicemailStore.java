@@ -109,8 +109,9 @@ public final class VoicemailStore {
         }
         moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
         Files.deleteIfExists(spool.resolve(id + ".queued")); // queued for a home that is now this server
+        // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
+        // should a power cut bring its entries back, start-up delivers them again, idempotently.
         fsyncDirectory(box);
-        fsyncDirectory(spool);
         return message;
     }
 
@@ -173,7 +174,12 @@ public final class VoicemailStore {
         return spool.resolve(id + ".wav");
     }
 
-    /** The home has the message: the spool copy goes, its metadata is kept in sent/ for the retention period. */
+    /**
+     * The home has the message: the spool copy goes, its metadata is kept in sent/ for the retention
+     * period. Nothing is forced to disk here: the home holds the message durably already, and should a
+     * power cut undo this clean-up, start-up queues the spool copy again and the home, idempotent on
+     * the message id, answers 201 without storing it twice.
+     */
     public void archiveSent(@Variable("messageId") String id) throws IOException {
         requireMessageId(id);
         Path json = spool.resolve(id + ".json");
@@ -181,11 +187,9 @@ public final class VoicemailStore {
             Path tombstone = sent.resolve(id + ".json");
             moveDurably(json, tombstone);
             Files.setLastModifiedTime(tombstone, java.nio.file.attribute.FileTime.from(Instant.now())); // retention counts from now
-            fsyncDirectory(sent);
         }
         Files.deleteIfExists(spool.resolve(id + ".wav"));
         Files.deleteIfExists(spool.resolve(id + ".queued"));
-        fsyncDirectory(spool);
     }
 
     /** Deletes sent/ records older than the retention; returns how many went. */
@@ -232,13 +236,21 @@ public final class VoicemailStore {
         return Files.exists(mailbox(extension).resolve(id + ".json"));
     }
 
-    /** The same for a message camel-file wrote into a mailbox, whose directory may be new. */
+    /** An extension's mailbox directory, created the first time; then its parent is forced to disk too. */
+    public void openMailbox(String extension) throws IOException {
+        Path box = mailbox(extension);
+        if (!Files.isDirectory(box)) {
+            Files.createDirectories(box);
+            fsyncDirectory(mailboxes);
+        }
+    }
+
+    /** The same for a message camel-file wrote into a mailbox ({@link #openMailbox} made its directory). */
     public void syncMailbox(String extension, String id) throws IOException {
         requireMessageId(id);
         fsyncFile(mailbox(extension).resolve(id + ".wav"));
         fsyncFile(mailbox(extension).resolve(id + ".json"));
         fsyncDirectory(mailbox(extension));
-        fsyncDirectory(mailboxes);
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */

@@ -83,7 +83,7 @@ public final class Benchmark {
         Set<String> systems = Set.of(System.getProperty("bench.systems", "raw,vmesh").split(","));
         List<Sut> suts = new ArrayList<>();
         if (systems.contains("raw")) {
-            suts.add(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 4)));
+            suts.add(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 16)));
         }
         if (systems.contains("vmesh")) {
             suts.add(new VmeshSut(dir.resolve("vmesh")));
