@@ -6,13 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import javax.sound.sampled.AudioFileFormat;
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioFormat.Encoding;
 import javax.sound.sampled.AudioInputStream;
-import javax.sound.sampled.AudioSystem;
 import javax.sound.sampled.UnsupportedAudioFileException;
+import javax.sound.sampled.spi.AudioFileReader;
+import javax.sound.sampled.spi.AudioFileWriter;
+import javax.sound.sampled.spi.FormatConversionProvider;
 
 /**
  * FIG. 4's audio encoding/decoding module (325), on the JDK's javax.sound.sampled: a switch's WAV
@@ -48,8 +51,8 @@ public final class AudioCodec {
                 samples = source.readAllBytes(); // already G.711 mu-law: stored bit for bit
             } else {
                 AudioInputStream pcm = Encoding.ALAW.equals(format.getEncoding())
-                        ? AudioSystem.getAudioInputStream(PLAYBACK, source) : source;
-                samples = AudioSystem.getAudioInputStream(STORED, pcm).readAllBytes();
+                        ? Sound.convert(PLAYBACK, source) : source;
+                samples = Sound.convert(STORED, pcm).readAllBytes();
             }
             if (samples.length == 0) {
                 throw new RejectedRequest(400, "the recording holds no audio");
@@ -74,7 +77,7 @@ public final class AudioCodec {
      */
     public void requireStoredFormat(byte[] wav) {
         try {
-            AudioFileFormat file = AudioSystem.getAudioFileFormat(new ByteArrayInputStream(wav == null ? new byte[0] : wav));
+            AudioFileFormat file = Sound.fileFormat(new ByteArrayInputStream(wav == null ? new byte[0] : wav));
             AudioFormat f = file.getFormat();
             if (file.getType() == AudioFileFormat.Type.WAVE && Encoding.ULAW.equals(f.getEncoding())
                     && f.getSampleRate() == SAMPLE_RATE && f.getChannels() == 1 && f.getSampleSizeInBits() == 8) {
@@ -89,8 +92,8 @@ public final class AudioCodec {
     /** A stored message as PCM 16-bit 8 kHz mono WAV, ready to play. */
     public byte[] decodeForPlayback(Path storedWav) throws IOException {
         try (InputStream in = Files.newInputStream(storedWav);
-             AudioInputStream stored = AudioSystem.getAudioInputStream(new java.io.BufferedInputStream(in));
-             AudioInputStream pcm = AudioSystem.getAudioInputStream(PLAYBACK, stored)) {
+             AudioInputStream stored = Sound.open(new java.io.BufferedInputStream(in));
+             AudioInputStream pcm = Sound.convert(PLAYBACK, stored)) {
             return toWav(pcm.readAllBytes(), PLAYBACK);
         } catch (UnsupportedAudioFileException e) {
             throw new IOException("stored message " + storedWav.getFileName() + " is not a WAV", e);
@@ -99,11 +102,11 @@ public final class AudioCodec {
 
     private static AudioInputStream open(byte[] wav) throws IOException {
         try {
-            AudioFileFormat fileFormat = AudioSystem.getAudioFileFormat(new ByteArrayInputStream(wav));
+            AudioFileFormat fileFormat = Sound.fileFormat(new ByteArrayInputStream(wav));
             if (fileFormat.getType() != AudioFileFormat.Type.WAVE) {
                 throw new RejectedRequest(415, "the recording is " + fileFormat.getType() + ", not WAV");
             }
-            return AudioSystem.getAudioInputStream(new ByteArrayInputStream(wav));
+            return Sound.open(new ByteArrayInputStream(wav));
         } catch (UnsupportedAudioFileException e) {
             throw new RejectedRequest(415, "the recording is not a WAV file (RIFF/WAVE) the server can read");
         }
@@ -125,8 +128,72 @@ public final class AudioCodec {
         ByteArrayOutputStream out = new ByteArrayOutputStream(samples.length + 64);
         try (AudioInputStream in = new AudioInputStream(new ByteArrayInputStream(samples), format,
                 samples.length / format.getFrameSize())) {
-            AudioSystem.write(in, AudioFileFormat.Type.WAVE, out);
+            Sound.writeWave(in, out);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * What {@code javax.sound.sampled.AudioSystem} does for the calls above, in the same order, with the
+     * JDK's providers found once. AudioSystem looks them up through ServiceLoader on every call, which
+     * scans every jar on the class path: about a tenth of a busy server's CPU (docs/performance.md).
+     */
+    private static final class Sound {
+
+        private static final List<AudioFileReader> READERS = providers(AudioFileReader.class);
+        private static final List<AudioFileWriter> WRITERS = providers(AudioFileWriter.class);
+        private static final List<FormatConversionProvider> CONVERTERS = providers(FormatConversionProvider.class);
+
+        private static <T> List<T> providers(Class<T> type) {
+            List<T> found = new java.util.ArrayList<>();
+            java.util.ServiceLoader.load(type, ClassLoader.getSystemClassLoader()).forEach(found::add);
+            return List.copyOf(found);
+        }
+
+        static AudioFileFormat fileFormat(InputStream in) throws UnsupportedAudioFileException, IOException {
+            for (AudioFileReader reader : READERS) {
+                try {
+                    return reader.getAudioFileFormat(in);
+                } catch (UnsupportedAudioFileException notThisOne) {
+                    // the next reader
+                }
+            }
+            throw new UnsupportedAudioFileException("Stream of unsupported format");
+        }
+
+        static AudioInputStream open(InputStream in) throws UnsupportedAudioFileException, IOException {
+            for (AudioFileReader reader : READERS) {
+                try {
+                    return reader.getAudioInputStream(in);
+                } catch (UnsupportedAudioFileException notThisOne) {
+                    // the next reader
+                }
+            }
+            throw new UnsupportedAudioFileException("Stream of unsupported format");
+        }
+
+        static AudioInputStream convert(AudioFormat target, AudioInputStream source) {
+            if (source.getFormat().matches(target)) {
+                return source;
+            }
+            for (FormatConversionProvider converter : CONVERTERS) {
+                if (converter.isConversionSupported(target, source.getFormat())) {
+                    return converter.getAudioInputStream(target, source);
+                }
+            }
+            throw new IllegalArgumentException("Unsupported conversion: " + target + " from " + source.getFormat());
+        }
+
+        static void writeWave(AudioInputStream in, java.io.OutputStream out) throws IOException {
+            for (AudioFileWriter writer : WRITERS) {
+                try {
+                    writer.write(in, AudioFileFormat.Type.WAVE, out);
+                    return;
+                } catch (IllegalArgumentException notThisOne) {
+                    // the next writer
+                }
+            }
+            throw new IllegalArgumentException("could not write audio file: file type not supported: WAVE");
+        }
     }
 }
