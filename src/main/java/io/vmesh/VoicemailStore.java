@@ -52,6 +52,12 @@ public final class VoicemailStore {
     private final Path sent;
     private final Path deadLetter;
     private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /**
+     * Whether each mailbox message was heard, by its JSON file, so that the message-waiting count
+     * lists a mailbox's files without reading each of them again for every new message. Kept current
+     * by {@link #markHeard} and {@link #delete}; a file it has not seen is read once.
+     */
+    private final Map<Path, Boolean> heardByFile = new java.util.concurrent.ConcurrentHashMap<>();
 
     public VoicemailStore(String site, String dataDir) {
         this.site = site;
@@ -108,6 +114,7 @@ public final class VoicemailStore {
             moveDurably(spool.resolve(id + ".wav"), audio);
         }
         moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
+        heardByFile.remove(box.resolve(id + ".json"));
         Files.deleteIfExists(spool.resolve(id + ".queued")); // queued for a home that is now this server
         // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
         // should a power cut bring its entries back, start-up delivers them again, idempotently.
@@ -251,6 +258,7 @@ public final class VoicemailStore {
         fsyncFile(mailbox(extension).resolve(id + ".wav"));
         fsyncFile(mailbox(extension).resolve(id + ".json"));
         fsyncDirectory(mailbox(extension));
+        heardByFile.remove(mailbox(extension).resolve(id + ".json"));
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
@@ -299,6 +307,7 @@ public final class VoicemailStore {
     public VoicemailMessage markHeard(@Header("ext") String extension, @Header("id") String id) throws IOException {
         VoicemailMessage heard = find(extension, id).asHeard();
         writeDurably(mailbox(extension).resolve(id + ".json"), json.writeValueAsBytes(heard));
+        heardByFile.put(mailbox(extension).resolve(id + ".json"), true);
         return heard;
     }
 
@@ -306,13 +315,39 @@ public final class VoicemailStore {
         find(extension, id);
         Path box = mailbox(extension);
         Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
+        heardByFile.remove(box.resolve(id + ".json"));
         Files.deleteIfExists(box.resolve(id + ".wav"));
         fsyncDirectory(box);
     }
 
     /** The message-waiting count: messages not yet heard. */
     public int waiting(@Header("ext") String extension) throws IOException {
-        return (int) list(extension).stream().filter(m -> !m.heard()).count();
+        Path box = mailbox(extension);
+        if (!Files.isDirectory(box)) {
+            return 0;
+        }
+        int waiting = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(box, "*.json")) {
+            for (Path f : files) {
+                if (!f.getFileName().toString().startsWith(TEMP_PREFIX) && !heard(f)) {
+                    waiting++;
+                }
+            }
+        }
+        return waiting;
+    }
+
+    private boolean heard(Path metadata) throws IOException {
+        Boolean known = heardByFile.get(metadata);
+        if (known == null) {
+            try {
+                known = read(metadata).heard();
+            } catch (NoSuchFileException deletedMeanwhile) {
+                return true; // not waiting
+            }
+            heardByFile.put(metadata, known);
+        }
+        return known;
     }
 
     private VoicemailMessage find(String extension, String id) throws IOException {

@@ -59,7 +59,16 @@ class MailboxApiTest extends OneSiteTest {
             assertThat(heard.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(heard.body()).get("heard").asBoolean()).isTrue();
             assertThat(waiting("1601")).isEqualTo(1);
-            assertThat(JSON.readTree(mwi.received.poll(10, TimeUnit.SECONDS)).get("waiting").asInt()).isEqualTo(1);
+            // the indicator is a state: an event of the second message may still arrive first; the latest says 1
+            java.util.List<Integer> published = new java.util.ArrayList<>();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!published.contains(1) && System.nanoTime() < until) {
+                String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
+                if (event != null) {
+                    published.add(JSON.readTree(event).get("waiting").asInt());
+                }
+            }
+            assertThat(published).endsWith(1).allMatch(n -> n == 1 || n == 2);
         }
         JsonNode list = JSON.readTree(hq.get("/mailboxes/1601/messages").body());
         assertThat(list.get(0).get("heard").asBoolean()).isTrue();
