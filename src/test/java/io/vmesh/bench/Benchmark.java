@@ -253,6 +253,8 @@ public final class Benchmark {
         String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
         profile(s, row, "hq", true);
         profile(s, row, home, true);
+        double cpuA = Sut.cpuMillis(s.pid("hq"));
+        double cpuB = Sut.cpuMillis(s.pid(home)); // its start-up is not counted
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
         long last = healthy;
         long deadline = healthy + drainTimeoutS * 1_000_000_000L;
@@ -266,10 +268,13 @@ public final class Benchmark {
         }
         profile(s, row, "hq", false);
         profile(s, row, home, false);
+        // CPU per message on the sender and on the home while draining: what bounds a drain on two cores
+        double cpuPerMessageA = (Sut.cpuMillis(s.pid("hq")) - cpuA) / count;
+        double cpuPerMessageB = (Sut.cpuMillis(s.pid(home)) - cpuB) / count;
         if (remaining.isEmpty()) {
             double fromHealthy = (last - healthy) / 1e9;
-            put(row, s, String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s)", fromHealthy, (last - launch) / 1e9,
-                    count / fromHealthy));
+            put(row, s, String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s, CPU %.1f+%.1f ms/msg)", fromHealthy,
+                    (last - launch) / 1e9, count / fromHealthy, cpuPerMessageA, cpuPerMessageB));
             figures.put(s.name() + ".drain." + count, fromHealthy);
         } else {
             put(row, s, String.format(Locale.ROOT, "NOT DONE: %d of %d after %d s", count - remaining.size(), count, drainTimeoutS));
@@ -349,13 +354,13 @@ public final class Benchmark {
     void printTable() {
         int w = table.keySet().stream().mapToInt(String::length).max().orElse(10);
         StringBuilder out = new StringBuilder("\n");
-        out.append(String.format(Locale.ROOT, "%-" + w + "s | %-48s | %-48s | %s%n", "workload", "raw JDK baseline", "vmesh", "vmesh/raw"));
-        out.append("-".repeat(w + 120)).append('\n');
+        out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %s%n", "workload", "raw JDK baseline", "vmesh", "vmesh/raw"));
+        out.append("-".repeat(w + 140)).append('\n');
         for (Map.Entry<String, Map<String, String>> row : table.entrySet()) {
             String raw = row.getValue().getOrDefault("raw", "-");
             String vm = row.getValue().getOrDefault("vmesh", "-");
             double ratio = fig("vmesh." + row.getKey()) / fig("raw." + row.getKey());
-            out.append(String.format(Locale.ROOT, "%-" + w + "s | %-48s | %-48s | %s%n", row.getKey(), raw, vm,
+            out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %s%n", row.getKey(), raw, vm,
                     Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio)));
         }
         String rec = "record 30 s, 0 pending (msg/s)";

@@ -2,6 +2,7 @@ package io.vmesh.bench;
 
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,6 +61,14 @@ interface Sut extends AutoCloseable {
             throw new IllegalStateException("cannot read the heap of " + pid + ":\n" + info);
         }
         return kb / 1024.0;
+    }
+
+    /** CPU time (user + system) the process has used so far, ms, from /proc (Linux). */
+    static double cpuMillis(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+        return ticks * 1000.0 / 100; // USER_HZ: 100 on Linux
     }
 
     static String run(String... command) throws Exception {
