@@ -45,10 +45,6 @@ public final class RequestReadTimeout extends DefaultChannelHandlerFactory {
         this.timeout = timeout;
     }
 
-    public Duration timeout() {
-        return timeout;
-    }
-
     @Override
     public ChannelHandler newChannelHandler() {
         return new Deadline();
