@@ -158,20 +158,22 @@ public final class AudioCodec {
         }
 
         static AudioFileFormat fileFormat(InputStream in) throws UnsupportedAudioFileException, IOException {
-            for (AudioFileReader reader : READERS) {
-                try {
-                    return reader.getAudioFileFormat(in);
-                } catch (UnsupportedAudioFileException notThisOne) {
-                    // the next reader
-                }
-            }
-            throw new UnsupportedAudioFileException("Stream of unsupported format");
+            return firstReader(reader -> reader.getAudioFileFormat(in));
         }
 
         static AudioInputStream open(InputStream in) throws UnsupportedAudioFileException, IOException {
+            return firstReader(reader -> reader.getAudioInputStream(in));
+        }
+
+        private interface ReaderCall<T> {
+            T apply(AudioFileReader reader) throws UnsupportedAudioFileException, IOException;
+        }
+
+        /** The first reader's answer that recognises the stream, as AudioSystem asks them. */
+        private static <T> T firstReader(ReaderCall<T> call) throws UnsupportedAudioFileException, IOException {
             for (AudioFileReader reader : READERS) {
                 try {
-                    return reader.getAudioInputStream(in);
+                    return call.apply(reader);
                 } catch (UnsupportedAudioFileException notThisOne) {
                     // the next reader
                 }
