@@ -327,11 +327,9 @@ public final class VoicemailStore {
             return 0;
         }
         int waiting = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(box, "*.json")) {
-            for (Path f : files) {
-                if (!f.getFileName().toString().startsWith(TEMP_PREFIX) && !heard(f)) {
-                    waiting++;
-                }
+        for (Path f : metadataFiles(box)) {
+            if (!heard(f)) {
+                waiting++;
             }
         }
         return waiting;
@@ -370,14 +368,23 @@ public final class VoicemailStore {
         }
     }
 
-    private List<VoicemailMessage> readAll(Path dir) throws IOException {
-        List<VoicemailMessage> messages = new ArrayList<>();
+    /** A directory's message metadata files, those being written (temporary names) left out. */
+    private static List<Path> metadataFiles(Path dir) throws IOException {
+        List<Path> found = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
             for (Path f : files) {
                 if (!f.getFileName().toString().startsWith(TEMP_PREFIX)) {
-                    messages.add(read(f));
+                    found.add(f);
                 }
             }
+        }
+        return found;
+    }
+
+    private List<VoicemailMessage> readAll(Path dir) throws IOException {
+        List<VoicemailMessage> messages = new ArrayList<>();
+        for (Path f : metadataFiles(dir)) {
+            messages.add(read(f));
         }
         messages.sort(Comparator.comparing(VoicemailMessage::receivedAt).thenComparing(VoicemailMessage::id));
         return messages;
