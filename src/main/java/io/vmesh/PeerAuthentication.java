@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -78,7 +79,10 @@ public final class PeerAuthentication {
                     + " s away from this server's clock; at most " + maxSkewMillis / 1000 + " s are accepted");
         }
         synchronized (seen) {
-            seen.values().removeIf(at -> at < now - 2 * maxSkewMillis);
+            // oldest first: drop from the head only what left the window, not a walk of every entry per request
+            for (Iterator<Long> oldest = seen.values().iterator(); oldest.hasNext() && oldest.next() < now - 2 * maxSkewMillis; ) {
+                oldest.remove();
+            }
             if (seen.putIfAbsent(signature, now) != null) {
                 throw new RejectedRequest(403, "this signed request was received before: a replay is refused");
             }
