@@ -19,6 +19,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -53,11 +55,12 @@ public final class VoicemailStore {
     private final Path deadLetter;
     private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /**
-     * Whether each mailbox message was heard, by its JSON file, so that the message-waiting count
-     * lists a mailbox's files without reading each of them again for every new message. Kept current
-     * by {@link #markHeard} and {@link #delete}; a file it has not seen is read once.
+     * The ids of each mailbox's unheard messages: the message-waiting count, without listing the
+     * mailbox for every new message (10,000 messages into 50 mailboxes made that a walk of 200 files
+     * per message). A mailbox's set is read from its files the first time it is asked for, then kept
+     * current by every change made through this store; its size is the count.
      */
-    private final Map<Path, Boolean> heardByFile = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Set<String>> unheardByMailbox = new ConcurrentHashMap<>();
 
     public VoicemailStore(String site, String dataDir) {
         this.site = site;
@@ -114,7 +117,7 @@ public final class VoicemailStore {
             moveDurably(spool.resolve(id + ".wav"), audio);
         }
         moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
-        heardByFile.remove(box.resolve(id + ".json"));
+        unheard(message.extension()).add(id);
         Files.deleteIfExists(spool.resolve(id + ".queued")); // queued for a home that is now this server
         // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
         // should a power cut bring its entries back, start-up delivers them again, idempotently.
@@ -258,7 +261,7 @@ public final class VoicemailStore {
         fsyncFile(mailbox(extension).resolve(id + ".wav"));
         fsyncFile(mailbox(extension).resolve(id + ".json"));
         fsyncDirectory(mailbox(extension));
-        heardByFile.remove(mailbox(extension).resolve(id + ".json"));
+        unheard(extension).add(id);
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
@@ -307,7 +310,7 @@ public final class VoicemailStore {
     public VoicemailMessage markHeard(@Header("ext") String extension, @Header("id") String id) throws IOException {
         VoicemailMessage heard = find(extension, id).asHeard();
         writeDurably(mailbox(extension).resolve(id + ".json"), json.writeValueAsBytes(heard));
-        heardByFile.put(mailbox(extension).resolve(id + ".json"), true);
+        unheard(extension).remove(id);
         return heard;
     }
 
@@ -315,37 +318,40 @@ public final class VoicemailStore {
         find(extension, id);
         Path box = mailbox(extension);
         Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
-        heardByFile.remove(box.resolve(id + ".json"));
+        unheard(extension).remove(id);
         Files.deleteIfExists(box.resolve(id + ".wav"));
         fsyncDirectory(box);
     }
 
     /** The message-waiting count: messages not yet heard. */
-    public int waiting(@Header("ext") String extension) throws IOException {
-        Path box = mailbox(extension);
-        if (!Files.isDirectory(box)) {
-            return 0;
-        }
-        int waiting = 0;
-        for (Path f : metadataFiles(box)) {
-            if (!heard(f)) {
-                waiting++;
-            }
-        }
-        return waiting;
+    public int waiting(@Header("ext") String extension) {
+        return unheard(extension).size();
     }
 
-    private boolean heard(Path metadata) throws IOException {
-        Boolean known = heardByFile.get(metadata);
-        if (known == null) {
-            try {
-                known = read(metadata).heard();
-            } catch (NoSuchFileException deletedMeanwhile) {
-                return true; // not waiting
+    /** A mailbox's unheard message ids, read from its files the first time. */
+    private Set<String> unheard(String extension) {
+        return unheardByMailbox.computeIfAbsent(extension, ext -> {
+            Set<String> ids = ConcurrentHashMap.newKeySet();
+            Path box = mailbox(ext);
+            if (!Files.isDirectory(box)) {
+                return ids;
             }
-            heardByFile.put(metadata, known);
-        }
-        return known;
+            try {
+                for (Path f : metadataFiles(box)) {
+                    try {
+                        VoicemailMessage message = read(f);
+                        if (!message.heard()) {
+                            ids.add(message.id());
+                        }
+                    } catch (NoSuchFileException deletedMeanwhile) {
+                        // not waiting
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read mailbox " + ext, e);
+            }
+            return ids;
+        });
     }
 
     private VoicemailMessage find(String extension, String id) throws IOException {

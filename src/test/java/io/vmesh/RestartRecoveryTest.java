@@ -77,6 +77,31 @@ class RestartRecoveryTest {
     }
 
     @Test
+    void messageWaitingCountAfterARestartCountsTheUnheardMessagesOnDisk() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        Path data = dir.resolve("data");
+        String heard;
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            heard = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=1&to=1701&state=BUSY",
+                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+            for (String call : new String[] {"mwi-2", "mwi-3"}) {
+                assertThat(hq.postCall("hq-sw1", "callId=" + call + "&from=1&to=1701&state=BUSY",
+                        Audio.resource("speech-03.wav")).statusCode()).isEqualTo(201);
+            }
+            assertThat(hq.post("/mailboxes/1701/messages/" + heard + "/heard").statusCode()).isEqualTo(200);
+        }
+
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(2);
+            assertThat(hq.postCall("hq-sw1", "callId=mwi-4&from=1&to=1701&state=BUSY",
+                    Audio.resource("speech-03.wav")).statusCode()).isEqualTo(201);
+            assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(3);
+            assertThat(hq.delete("/mailboxes/1701/messages/" + heard).statusCode()).isEqualTo(204);
+            assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void spooledMessageWhoseExtensionLeftTheDirectoryIsDeadLetteredAtStartUp() throws Exception {
         TestTopology topology = new TestTopology(dir.resolve("config"));
         Path data = dir.resolve("data");
