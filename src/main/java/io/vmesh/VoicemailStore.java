@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.apache.camel.Variable;
 import org.slf4j.Logger;
@@ -240,14 +241,9 @@ public final class VoicemailStore {
         return record;
     }
 
-    /** Whether a mailbox here already holds the message: a peer's retry then stores nothing new. */
-    public boolean inMailbox(String extension, String id) {
-        requireMessageId(id);
-        return Files.exists(mailbox(extension).resolve(id + ".json"));
-    }
 
     /** An extension's mailbox directory, created the first time; then its parent is forced to disk too. */
-    public void openMailbox(String extension) throws IOException {
+    private void openMailbox(String extension) throws IOException {
         Path box = mailbox(extension);
         if (!Files.isDirectory(box)) {
             Files.createDirectories(box);
@@ -255,13 +251,25 @@ public final class VoicemailStore {
         }
     }
 
-    /** The same for a message camel-file wrote into a mailbox ({@link #openMailbox} made its directory). */
-    public void syncMailbox(String extension, String id) throws IOException {
-        requireMessageId(id);
-        fsyncFile(mailbox(extension).resolve(id + ".wav"));
-        fsyncFile(mailbox(extension).resolve(id + ".json"));
-        fsyncDirectory(mailbox(extension));
-        unheard(extension).add(id);
+    /**
+     * Stores a message a peer migrated here in its mailbox: the audio, then the metadata (which makes
+     * it visible), each under a temporary name, forced to disk and renamed, then the mailbox directory
+     * forced, so that the 201 that follows is a promise a power cut cannot break. A message already in
+     * the mailbox (a retry whose first attempt was stored) is left as it is. Returns whether it was stored now.
+     */
+    public boolean storeInMailbox(@Variable("received") VoicemailMessage message, @Body byte[] audio) throws IOException {
+        requireMessageId(message.id());
+        Path box = mailbox(message.extension());
+        Path metadata = box.resolve(message.id() + ".json");
+        if (Files.exists(metadata)) {
+            return false;
+        }
+        openMailbox(message.extension());
+        writeForced(box.resolve(message.id() + ".wav"), audio);
+        writeForced(metadata, json.writeValueAsBytes(message));
+        fsyncDirectory(box);
+        unheard(message.extension()).add(message.id());
+        return true;
     }
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
@@ -401,14 +409,22 @@ public final class VoicemailStore {
     }
 
     private void writeDurably(Path target, byte[] content) throws IOException {
+        writeForced(target, content);
+        fsyncDirectory(target.getParent());
+    }
+
+    /** Writes under a temporary name, forces the content to disk, then renames: never a partial file under its name. */
+    private static void writeForced(Path target, byte[] content) throws IOException {
         Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName());
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(content));
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                ch.write(buffer);
+            }
             ch.force(true);
         }
         moveDurably(temp, target);
-        fsyncDirectory(target.getParent());
     }
 
     private static void moveDurably(Path from, Path to) throws IOException {
