@@ -42,6 +42,8 @@ public final class Benchmark {
     final List<Integer> pendingLevels = Arrays.stream(System.getProperty("bench.pending", quick ? "50,200" : "1000,10000")
             .split(",")).map(String::trim).map(Integer::valueOf).toList();
     final long drainTimeoutS = Long.getLong("bench.drainTimeoutS", 900);
+    /** Rounds of warm-up (each: record and migrate, 30 s and 5 s, bench.messages calls each). */
+    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 1);
     /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain. */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
             "warmup,record,migrate,paced,sizes,drain30,growth,drain").split(","));
@@ -96,10 +98,12 @@ public final class Benchmark {
             // warm-up, not measured: JIT, connection pools, directories
             for (Sut s : workloads.contains("warmup") ? suts : List.<Sut>of()) {
                 // as many as a measured run: with the C2 compiler, 64 calls left the first measured rows cold
-                record(s, n, 30, null);
-                migrate(s, n, 30, null);
-                record(s, n, 5, null);
-                migrate(s, n, 5, null);
+                for (int round = 0; round < warmupRounds; round++) {
+                    record(s, n, 30, null);
+                    migrate(s, n, 30, null);
+                    record(s, n, 5, null);
+                    migrate(s, n, 5, null);
+                }
             }
             for (Sut s : workloads.contains("record") ? suts : List.<Sut>of()) {
                 record(s, n, 30, "record 30 s, 0 pending (msg/s)");
