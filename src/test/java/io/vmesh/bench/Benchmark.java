@@ -167,7 +167,9 @@ public final class Benchmark {
 
     void record(Sut s, int count, int seconds, String row) throws Exception {
         profile(s, row, "hq", true);
+        double cpuA = Sut.cpuMillis(s.pid("hq"));
         LoadClient.Run run = client.post(s.dataUrl("hq"), count, 1000, wav(seconds));
+        double cpuPerMessage = (Sut.cpuMillis(s.pid("hq")) - cpuA) / count;
         profile(s, row, "hq", false);
         long missing = run.sent().stream().filter(m -> !Files.exists(durable(s, "hq", m))).count();
         if (missing > 0) {
@@ -176,7 +178,8 @@ public final class Benchmark {
         double perS = count / run.seconds();
         if (row != null) {
             double[] lat = percentiles(run.sent().stream().mapToDouble(m -> m.latencyNanos() / 1e6).toArray());
-            put(row, s, String.format(Locale.ROOT, "%.1f (call p50 %.0f / p99 %.0f ms)", perS, lat[0], lat[1]) + retries(run));
+            put(row, s, String.format(Locale.ROOT, "%.1f (call p50 %.0f / p99 %.0f ms, CPU %.1f ms/msg)", perS, lat[0], lat[1],
+                    cpuPerMessage) + retries(run));
             figures.put(s.name() + "." + row, perS);
             log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
         }
@@ -186,15 +189,20 @@ public final class Benchmark {
     void migrate(Sut s, int count, int seconds, String row) throws Exception {
         profile(s, row, "hq", true);
         profile(s, row, "east", true);
+        double cpuA = Sut.cpuMillis(s.pid("hq"));
+        double cpuB = Sut.cpuMillis(s.pid("east"));
         LoadClient.Run run = client.post(s.dataUrl("hq"), count, 2000, wav(seconds));
         long last = awaitDurable(s, run, 120 + count / 2);
+        // recording included on A: what the row's throughput costs each server
+        double cpuPerMessageA = (Sut.cpuMillis(s.pid("hq")) - cpuA) / count;
+        double cpuPerMessageB = (Sut.cpuMillis(s.pid("east")) - cpuB) / count;
         profile(s, row, "hq", false);
         profile(s, row, "east", false);
         double perS = run.sent().size() / ((last - run.startNanos()) / 1e9);
         double[] delivery = percentiles(run.sent().stream().mapToDouble(m -> deliveryMs(s, m)).toArray());
         if (row != null) {
-            put(row, s, String.format(Locale.ROOT, "%.1f (delivery p50 %.0f / p99 %.0f ms)", perS, delivery[0], delivery[1])
-                    + retries(run));
+            put(row, s, String.format(Locale.ROOT, "%.1f (delivery p50 %.0f / p99 %.0f ms, CPU %.1f+%.1f ms/msg)", perS,
+                    delivery[0], delivery[1], cpuPerMessageA, cpuPerMessageB) + retries(run));
             figures.put(s.name() + "." + row, perS);
             figures.put(s.name() + "." + row + ".p99", delivery[1]);
             log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
