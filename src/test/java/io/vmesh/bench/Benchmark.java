@@ -42,8 +42,12 @@ public final class Benchmark {
     final List<Integer> pendingLevels = Arrays.stream(System.getProperty("bench.pending", quick ? "50,200" : "1000,10000")
             .split(",")).map(String::trim).map(Integer::valueOf).toList();
     final long drainTimeoutS = Long.getLong("bench.drainTimeoutS", 900);
-    /** Rounds of warm-up (each: record and migrate, 30 s and 5 s, bench.messages calls each). */
-    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 1);
+    /**
+     * Rounds of warm-up (each: record and migrate, 30 s and 5 s, bench.messages calls each). After one
+     * round the JIT compilers still took 26-36% of a vmesh server's CPU during the measured rows
+     * (thousands of Camel, netty, ActiveMQ and Jackson methods still being compiled, docs/performance.md).
+     */
+    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 3);
     /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain. */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
             "warmup,record,migrate,paced,sizes,drain30,growth,drain").split(","));
@@ -216,6 +220,7 @@ public final class Benchmark {
      * the documented figures come from a run without it.
      */
     void profile(Sut s, String row, String site, boolean start) throws Exception {
+        asyncProfile(s, row, site, start);
         String jfrDir = System.getProperty("bench.jfr", "");
         if (jfrDir.isBlank() || row == null || !(row.contains("30 s, 0 pending") || row.startsWith("drain"))) {
             return;
@@ -224,6 +229,24 @@ public final class Benchmark {
         Files.createDirectories(Path.of(jfrDir));
         Sut.run("jcmd", String.valueOf(s.pid(site)), start ? "JFR.start" : "JFR.stop", "name=" + name,
                 start ? "settings=profile" : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
+    }
+
+    /**
+     * With {@code -Dbench.asprof=LIB -Dbench.asprofDir=DIR} (LIB: async-profiler's libasyncProfiler.so): CPU
+     * profiles, Java and native frames and the JIT and GC threads, of the measured record and migrate
+     * rows, as collapsed stacks in DIR/&lt;system&gt;-&lt;site&gt;-&lt;row&gt;.collapsed.
+     */
+    void asyncProfile(Sut s, String row, String site, boolean start) throws Exception {
+        String lib = System.getProperty("bench.asprof", "");
+        if (lib.isBlank() || row == null || row.startsWith("drain")) {
+            return;
+        }
+        Path out = Path.of(System.getProperty("bench.asprofDir", "target/asprof")).toAbsolutePath();
+        Files.createDirectories(out);
+        String name = (s.name() + "-" + site + "-" + row.replaceAll("[^A-Za-z0-9]+", "-")).replaceAll("-+$", "");
+        Sut.run("jcmd", String.valueOf(s.pid(site)), "JVMTI.agent_load", lib,
+                // quoted: jcmd would split the agent's options at '='
+                "\"" + (start ? "start,event=cpu,interval=1ms,threads" : "stop,file=" + out.resolve(name + ".collapsed") + ",collapsed") + "\"");
     }
 
     /** Delivery latency with the home up, at a steady {@link #paced} calls per second: call sent to durable on east. */
