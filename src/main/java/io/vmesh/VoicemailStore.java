@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * last, so a message exists once its JSON does. Every change is fsync'd, files and directories.
  *
  * <pre>
- * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json|.queued     recorded here, not yet in its home mailbox (.queued: on the migration queue)
+ * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json            recorded here, not yet in its home mailbox
+ * data/&lt;site&gt;/queued-ids.txt                    the spooled messages on a migration queue ({@link QueuedMessages})
  * data/&lt;site&gt;/mailboxes/&lt;ext&gt;/&lt;id&gt;.wav|.json    delivered to an extension homed here
  * data/&lt;site&gt;/sent/&lt;id&gt;.json                    migrated to its home: kept for the retention period
  * data/&lt;site&gt;/dead-letter/&lt;id&gt;.wav|.json       could not be delivered; the JSON says why
@@ -54,6 +55,7 @@ public final class VoicemailStore {
     private final Path mailboxes;
     private final Path sent;
     private final Path deadLetter;
+    private final QueuedMessages queued;
     private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /**
      * The ids of each mailbox's unheard messages: the message-waiting count, without listing the
@@ -70,6 +72,7 @@ public final class VoicemailStore {
         this.mailboxes = data.resolve("mailboxes");
         this.sent = data.resolve("sent");
         this.deadLetter = data.resolve("dead-letter");
+        this.queued = new QueuedMessages(data.resolve("queued-ids.txt"));
         try {
             Files.createDirectories(spool);
             Files.createDirectories(mailboxes);
@@ -119,7 +122,6 @@ public final class VoicemailStore {
         }
         moveDurably(spool.resolve(id + ".json"), box.resolve(id + ".json")); // visible from here on
         unheard(message.extension()).add(id);
-        Files.deleteIfExists(spool.resolve(id + ".queued")); // queued for a home that is now this server
         // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
         // should a power cut bring its entries back, start-up delivers them again, idempotently.
         fsyncDirectory(box);
@@ -142,7 +144,6 @@ public final class VoicemailStore {
             removed |= Files.deleteIfExists(spool.resolve(id + ".wav"));
             removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".wav"));
             removed |= Files.deleteIfExists(spool.resolve(TEMP_PREFIX + id + ".json"));
-            removed |= Files.deleteIfExists(spool.resolve(id + ".queued"));
             if (removed) {
                 LOG.warn("Recording {} failed before it was acknowledged; removed it from the spool", id);
                 fsyncDirectory(spool);
@@ -155,13 +156,16 @@ public final class VoicemailStore {
      * here are never queued: they should be in their mailbox already).
      */
     public List<VoicemailMessage> unfinished() throws IOException {
-        return spooledMessages().stream().filter(m -> !Files.exists(spool.resolve(m.id() + ".queued"))).toList();
+        Set<String> onQueue = queued.compact(id -> Files.exists(spool.resolve(id + ".json")));
+        // a .queued marker file is how earlier versions noted it
+        return spooledMessages().stream()
+                .filter(m -> !onQueue.contains(m.id()) && !Files.exists(spool.resolve(m.id() + ".queued"))).toList();
     }
 
     /** Notes that the message is on its home's migration queue, so that recovery does not queue it again. */
     public void markQueued(@Variable("messageId") String id) throws IOException {
         requireMessageId(id);
-        Files.write(spool.resolve(id + ".queued"), new byte[0]);
+        queued.add(id);
     }
 
     /**
@@ -200,7 +204,6 @@ public final class VoicemailStore {
             Files.setLastModifiedTime(tombstone, java.nio.file.attribute.FileTime.from(Instant.now())); // retention counts from now
         }
         Files.deleteIfExists(spool.resolve(id + ".wav"));
-        Files.deleteIfExists(spool.resolve(id + ".queued"));
     }
 
     /** Deletes sent/ records older than the retention; returns how many went. */
@@ -236,7 +239,6 @@ public final class VoicemailStore {
         }
         writeDurably(deadLetter.resolve(id + ".json"), json.writeValueAsBytes(record));
         Files.deleteIfExists(metadata);
-        Files.deleteIfExists(spool.resolve(id + ".queued"));
         fsyncDirectory(spool);
         return record;
     }

@@ -61,6 +61,12 @@ class RestartRecoveryTest {
         Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + unqueued + ".wav"));
         Files.writeString(data.resolve("spool/" + unqueued + ".json"),
                 Files.readString(data.resolve("spool/" + remote + ".json")).replace(remote, unqueued));
+        // and one an earlier version queued, noted with a marker file
+        String legacy = "hq-legacy";
+        Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + legacy + ".wav"));
+        Files.writeString(data.resolve("spool/" + legacy + ".json"),
+                Files.readString(data.resolve("spool/" + remote + ".json")).replace(remote, legacy));
+        Files.write(data.resolve("spool/" + legacy + ".queued"), new byte[0]);
 
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
             await().untilAsserted(() -> {
@@ -69,6 +75,9 @@ class RestartRecoveryTest {
                         .containsExactlyInAnyOrder(remote, unqueued);
             });
             assertThat(data.resolve("spool/" + local + ".json")).doesNotExist();
+            // what start-up found on the queue, and what it queued
+            await().untilAsserted(() -> assertThat(Files.readAllLines(data.resolve("queued-ids.txt")))
+                    .containsExactlyInAnyOrder(remote, unqueued));
             assertThat(data.resolve("spool/hq-orphan.wav")).doesNotExist();
             assertThat(data.resolve("spool/.part-hq-cut.wav")).doesNotExist();
             assertThat(data.resolve("spool/" + remote + ".wav")).exists();
@@ -113,7 +122,7 @@ class RestartRecoveryTest {
         // as if it was recorded for an extension the directory no longer has, and never queued
         Files.writeString(data.resolve("spool/" + id + ".json"),
                 Files.readString(data.resolve("spool/" + id + ".json")).replace("\"3800\"", "\"9800\""));
-        Files.delete(data.resolve("spool/" + id + ".queued"));
+        Files.writeString(data.resolve("queued-ids.txt"), Files.readString(data.resolve("queued-ids.txt")).replace(id + "\n", ""));
 
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
             await().untilAsserted(() -> assertThat(data.resolve("dead-letter/" + id + ".json")).exists());
