@@ -16,7 +16,7 @@ import java.util.function.Predicate;
 /**
  * Which spooled messages are on a migration queue, so that start-up recovery queues again only those
  * a crash left unqueued: their ids, one line each, appended to {@code data/queued-ids.txt} as they
- * are queued.
+ * are queued ({@code -<id>} takes one off again: dead-lettered).
  *
  * <p>A line instead of a marker file per message: creating and deleting a file for every message was
  * 4.5% of the sender's CPU (ext4 allocating inodes; docs/performance.md). The file is not forced to
@@ -26,6 +26,9 @@ import java.util.function.Predicate;
  */
 final class QueuedMessages {
 
+    /** A line starting with this takes the id after it off the list. */
+    private static final String REMOVED = "-";
+
     private final Path file;
     private FileChannel appender;
 
@@ -34,13 +37,25 @@ final class QueuedMessages {
     }
 
     /** Notes that a message is on its home's queue. */
-    synchronized void add(String id) throws IOException {
+    void add(String id) throws IOException {
+        append(id);
+    }
+
+    /**
+     * Notes that a message left its queue for good without being delivered (dead-lettered): should
+     * the operator put it back into the spool, start-up queues it again.
+     */
+    void remove(String id) throws IOException {
+        append(REMOVED + id);
+    }
+
+    private synchronized void append(String line) throws IOException {
         if (appender == null) {
             appender = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         }
-        ByteBuffer line = ByteBuffer.wrap((id + "\n").getBytes(StandardCharsets.US_ASCII));
-        while (line.hasRemaining()) {
-            appender.write(line);
+        ByteBuffer bytes = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII));
+        while (bytes.hasRemaining()) {
+            appender.write(bytes);
         }
     }
 
@@ -52,11 +67,14 @@ final class QueuedMessages {
         Set<String> kept = new LinkedHashSet<>();
         try {
             if (Files.exists(file)) {
-                for (String id : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-                    if (!id.isBlank() && stillSpooled.test(id)) {
-                        kept.add(id);
+                for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+                    if (line.startsWith(REMOVED)) {
+                        kept.remove(line.substring(REMOVED.length()));
+                    } else if (!line.isBlank()) {
+                        kept.add(line);
                     }
                 }
+                kept.removeIf(stillSpooled.negate());
             }
             Path temp = file.resolveSibling(VoicemailStore.TEMP_PREFIX + file.getFileName());
             Files.write(temp, kept, StandardCharsets.US_ASCII);

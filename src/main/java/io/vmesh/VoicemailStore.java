@@ -240,6 +240,7 @@ public final class VoicemailStore {
         writeDurably(deadLetter.resolve(id + ".json"), json.writeValueAsBytes(record));
         Files.deleteIfExists(metadata);
         fsyncDirectory(spool);
+        queued.remove(id); // off its queue: put back into the spool, it is queued again
         return record;
     }
 

@@ -32,6 +32,7 @@ class HomeAnswersTest {
 
     @TempDir
     Path dir;
+    private TestTopology topology;
     private SiteServer hq;
     private HttpServer east;
     private final AtomicInteger answer = new AtomicInteger();
@@ -39,7 +40,7 @@ class HomeAnswersTest {
 
     @BeforeEach
     void startHqAndAStandInForEast() throws IOException {
-        TestTopology topology = new TestTopology(dir.resolve("config"))
+        topology = new TestTopology(dir.resolve("config"))
                 .siteProperties("hq", "vmesh.migration.max-backoff = 400\n");
         east = HttpServer.create(new InetSocketAddress("127.0.0.1", topology.dataPorts.get("east")), 16);
         east.setExecutor(Executors.newFixedThreadPool(2));
@@ -108,5 +109,24 @@ class HomeAnswersTest {
         assertThat(Files.readString(hq.dataDir.resolve("dead-letter/" + id + ".json"))).contains("409", "the stand-in answers 409");
         assertThat(hq.dataDir.resolve("dead-letter/" + id + ".wav")).exists();
         assertThat(eastBacklog().get("pending").asInt()).isZero();
+    }
+
+    @Test
+    void deadLetterPutBackIntoTheSpoolIsSentAgainAfterARestart() throws Exception {
+        answer.set(409);
+        String id = recordForEast("redriven-409");
+        await().until(() -> Files.exists(hq.dataDir.resolve("dead-letter/" + id + ".json")));
+        hq.close();
+
+        // the operator's re-drive (docs/operations.md): the files back into the spool, then start
+        Path data = dir.resolve("data");
+        Files.move(data.resolve("dead-letter/" + id + ".wav"), data.resolve("spool/" + id + ".wav"));
+        Files.move(data.resolve("dead-letter/" + id + ".json"), data.resolve("spool/" + id + ".json"));
+        answer.set(201);
+        hq = new SiteServer(topology, "hq", data).start();
+
+        await().until(() -> Files.exists(data.resolve("sent/" + id + ".json")));
+        assertThat(answered).containsExactly(409, 201);
+        assertThat(data.resolve("spool/" + id + ".wav")).doesNotExist();
     }
 }
