@@ -43,11 +43,12 @@ public final class Benchmark {
             .split(",")).map(String::trim).map(Integer::valueOf).toList();
     final long drainTimeoutS = Long.getLong("bench.drainTimeoutS", 900);
     /**
-     * Rounds of warm-up (each: record and migrate, 30 s and 5 s, bench.messages calls each). After one
-     * round the JIT compilers still took 26-36% of a vmesh server's CPU during the measured rows
-     * (thousands of Camel, netty, ActiveMQ and Jackson methods still being compiled, docs/performance.md).
+     * Rounds of warm-up (each: record and migrate, 30 s and 5 s, bench.messages calls each), so that the
+     * measured rows see servers in their steady state. After one round, and still after three, the JIT
+     * compilers took 20-37% of a vmesh server's CPU during the measured rows (thousands of Camel,
+     * netty, ActiveMQ and Jackson methods still being compiled on two busy cores; docs/performance.md).
      */
-    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 3);
+    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 8);
     /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain. */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
             "warmup,record,migrate,paced,sizes,drain30,growth,drain").split(","));
