@@ -244,7 +244,6 @@ public final class VoicemailStore {
         return record;
     }
 
-
     /** An extension's mailbox directory, created the first time; then its parent is forced to disk too. */
     private void openMailbox(String extension) throws IOException {
         Path box = mailbox(extension);
