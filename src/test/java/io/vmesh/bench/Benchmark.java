@@ -234,12 +234,12 @@ public final class Benchmark {
 
     /**
      * With {@code -Dbench.asprof=LIB -Dbench.asprofDir=DIR} (LIB: async-profiler's libasyncProfiler.so): CPU
-     * profiles, Java and native frames and the JIT and GC threads, of the measured record and migrate
-     * rows, as collapsed stacks in DIR/&lt;system&gt;-&lt;site&gt;-&lt;row&gt;.collapsed.
+     * profiles, Java and native frames and the JIT and GC threads, of the measured rows (a drain's
+     * from the moment its home is healthy), as collapsed stacks in DIR/&lt;system&gt;-&lt;site&gt;-&lt;row&gt;.collapsed.
      */
     void asyncProfile(Sut s, String row, String site, boolean start) throws Exception {
         String lib = System.getProperty("bench.asprof", "");
-        if (lib.isBlank() || row == null || row.startsWith("drain")) {
+        if (lib.isBlank() || row == null) {
             return;
         }
         Path out = Path.of(System.getProperty("bench.asprofDir", "target/asprof")).toAbsolutePath();
