@@ -59,6 +59,14 @@ final class QueuedMessages {
         }
     }
 
+    /** Closes the file; a later {@link #add} opens it again. */
+    synchronized void close() throws IOException {
+        if (appender != null) {
+            appender.close();
+            appender = null;
+        }
+    }
+
     /**
      * The ids noted so far, after dropping from the file those whose message is no longer waiting
      * ({@code stillSpooled} false): delivered, dead-lettered or never complete.
@@ -78,10 +86,7 @@ final class QueuedMessages {
             }
             Path temp = file.resolveSibling(VoicemailStore.TEMP_PREFIX + file.getFileName());
             Files.write(temp, kept, StandardCharsets.US_ASCII);
-            if (appender != null) {
-                appender.close();
-                appender = null;
-            }
+            close();
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or rewrite " + file, e);

@@ -101,7 +101,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return audioCodec;
     }
 
-    @BindToRegistry("voicemailStore")
+    @BindToRegistry(value = "voicemailStore", destroyMethod = "close")
     public VoicemailStore voicemailStore() {
         if (voicemailStore == null) {
             voicemailStore = new VoicemailStore(site, dataDir);

@@ -83,6 +83,11 @@ public final class VoicemailStore {
         }
     }
 
+    /** When the server stops: the file of queued ids is closed. */
+    public void close() throws IOException {
+        queued.close();
+    }
+
     public Path spool() {
         return spool;
     }

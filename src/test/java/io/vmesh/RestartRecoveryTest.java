@@ -18,6 +18,23 @@ class RestartRecoveryTest {
     @TempDir
     Path dir;
 
+    /** What this JVM's file descriptors point to (Linux); empty elsewhere. */
+    private static java.util.List<Path> openFiles() throws java.io.IOException {
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            return java.util.List.of();
+        }
+        try (var links = Files.list(fds)) {
+            return links.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd);
+                } catch (java.io.IOException closedMeanwhile) {
+                    return fd;
+                }
+            }).toList();
+        }
+    }
+
     @Test
     void messageForARemoteHomeIsStillSpooledAndQueuedAfterARestart() throws Exception {
         TestTopology topology = new TestTopology(dir.resolve("config"));
@@ -28,6 +45,8 @@ class RestartRecoveryTest {
             assertThat(created.statusCode()).isEqualTo(201);
             id = JSON.readTree(created.body()).get("messageId").asText();
         }
+        assertThat(openFiles()).as("files this JVM still has open after the server stopped")
+                .doesNotContain(dir.resolve("data/queued-ids.txt").toRealPath());
 
         try (SiteServer hq = new SiteServer(topology, "hq", dir.resolve("data")).start()) {
             assertThat(hq.dataDir.resolve("spool/" + id + ".wav")).exists();
