@@ -18,6 +18,13 @@ class RestartRecoveryTest {
     @TempDir
     Path dir;
 
+    /** A busy call for {@code to} answered 201; its message id. */
+    private static String busyCall(SiteServer hq, String callId, String to) throws java.io.IOException {
+        var created = hq.postCall("hq-sw1", "callId=" + callId + "&from=1&to=" + to + "&state=BUSY", Audio.resource("speech-03.wav"));
+        assertThat(created.statusCode()).as(callId).isEqualTo(201);
+        return JSON.readTree(created.body()).get("messageId").asText();
+    }
+
     /** What this JVM's file descriptors point to (Linux); empty elsewhere. */
     private static java.util.List<Path> openFiles() throws java.io.IOException {
         Path fds = Path.of("/proc/self/fd");
@@ -65,10 +72,8 @@ class RestartRecoveryTest {
         String local;
         String remote;
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
-            local = JSON.readTree(hq.postCall("hq-sw1", "callId=crash-1&from=1&to=1700&state=BUSY",
-                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
-            remote = JSON.readTree(hq.postCall("hq-sw1", "callId=crash-2&from=1&to=3700&state=BUSY",
-                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+            local = busyCall(hq, "crash-1", "1700");
+            remote = busyCall(hq, "crash-2", "3700");
         }
         // as if the process had died: after recording, before moving into the mailbox ...
         Files.move(data.resolve("mailboxes/1700/" + local + ".wav"), data.resolve("spool/" + local + ".wav"));
@@ -110,19 +115,15 @@ class RestartRecoveryTest {
         Path data = dir.resolve("data");
         String heard;
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
-            heard = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=1&to=1701&state=BUSY",
-                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
-            for (String call : new String[] {"mwi-2", "mwi-3"}) {
-                assertThat(hq.postCall("hq-sw1", "callId=" + call + "&from=1&to=1701&state=BUSY",
-                        Audio.resource("speech-03.wav")).statusCode()).isEqualTo(201);
-            }
+            heard = busyCall(hq, "mwi-1", "1701");
+            busyCall(hq, "mwi-2", "1701");
+            busyCall(hq, "mwi-3", "1701");
             assertThat(hq.post("/mailboxes/1701/messages/" + heard + "/heard").statusCode()).isEqualTo(200);
         }
 
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
             assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(2);
-            assertThat(hq.postCall("hq-sw1", "callId=mwi-4&from=1&to=1701&state=BUSY",
-                    Audio.resource("speech-03.wav")).statusCode()).isEqualTo(201);
+            busyCall(hq, "mwi-4", "1701");
             assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(3);
             assertThat(hq.delete("/mailboxes/1701/messages/" + heard).statusCode()).isEqualTo(204);
             assertThat(JSON.readTree(hq.get("/mailboxes/1701/mwi").body()).get("waiting").asInt()).isEqualTo(3);
@@ -135,8 +136,7 @@ class RestartRecoveryTest {
         Path data = dir.resolve("data");
         String id;
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
-            id = JSON.readTree(hq.postCall("hq-sw1", "callId=gone-1&from=1&to=3800&state=BUSY",
-                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+            id = busyCall(hq, "gone-1", "3800");
         }
         // as if it was recorded for an extension the directory no longer has, and never queued
         Files.writeString(data.resolve("spool/" + id + ".json"),
