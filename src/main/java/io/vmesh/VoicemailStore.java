@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * FIG. 4's storage interface (335): the spool of messages recorded here and the mailboxes of the
  * extensions homed here. A message is {@code <id>.wav} plus {@code <id>.json}; the JSON is written
- * last, so a message exists once its JSON does. Every change is fsync'd, files and directories.
+ * last, so a message exists once its JSON does. Every change to a message is fsync'd, files and
+ * directories; {@code queued-ids.txt} is not (see {@link QueuedMessages}).
  *
  * <pre>
  * data/&lt;site&gt;/spool/&lt;id&gt;.wav|.json            recorded here, not yet in its home mailbox
