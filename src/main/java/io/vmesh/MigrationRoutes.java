@@ -13,6 +13,7 @@ final class MigrationRoutes implements StartupListener {
 
     private final String site;
     private final Directory directory;
+    private volatile boolean added;
 
     MigrationRoutes(String site, Directory directory) {
         this.site = site;
@@ -34,5 +35,15 @@ final class MigrationRoutes implements StartupListener {
                         .add();
             }
         }
+        added = true;
+    }
+
+    /**
+     * Whether the routes are there. They are added after the context has started (the YAML template
+     * is loaded by then), so for a moment the server is started without them, and their consumers'
+     * health checks do not exist yet: readiness waits for this, so it never turns UP, then DOWN.
+     */
+    boolean added() {
+        return added;
     }
 }

@@ -124,6 +124,30 @@ final class Readiness {
         }
     }
 
+    /** The migration route of every peer: added once the context has started ({@link MigrationRoutes}). */
+    static final class Migration extends AbstractHealthCheck {
+        private final MigrationRoutes routes;
+
+        Migration(MigrationRoutes routes) {
+            super("vmesh", "migration-routes");
+            this.routes = routes;
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            if (routes.added()) {
+                builder.up();
+            } else {
+                builder.down().message("the migration routes are not added yet");
+            }
+        }
+    }
+
     /** The data directory: there, writable, and with room for recordings. */
     static final class DataDirectory extends AbstractHealthCheck {
         private final Path dataDir;

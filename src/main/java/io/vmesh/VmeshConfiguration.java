@@ -114,11 +114,19 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private CamelContext camelContext;
     private ConnectionFactory jmsConnectionFactory;
     private MigrationBacklog migrationBacklog;
+    private MigrationRoutes migrationRoutes;
+
+    private MigrationRoutes migrationRoutes() {
+        if (migrationRoutes == null) {
+            migrationRoutes = new MigrationRoutes(site, directory());
+        }
+        return migrationRoutes;
+    }
 
     /** Adds a migration route per peer once the routes are loaded, and publishes the backlog as metrics. */
     @Override
     public void configure(CamelContext context) throws Exception {
-        context.addStartupListener(new MigrationRoutes(site, directory()));
+        context.addStartupListener(migrationRoutes());
         context.addStartupListener((ctx, alreadyStarted) -> {
             MeterRegistry registry = ctx.getRegistry().findSingleByType(MeterRegistry.class);
             if (registry != null) {
@@ -229,6 +237,11 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("peersReadiness")
     public HealthCheck peersReadiness() {
         return new Readiness.Peers(site, directory(), peerAvailability());
+    }
+
+    @BindToRegistry("migrationReadiness")
+    public HealthCheck migrationReadiness() {
+        return new Readiness.Migration(migrationRoutes());
     }
 
     @BindToRegistry("dataDirectoryReadiness")

@@ -37,7 +37,7 @@ class ServerProcessIT {
         TestTopology topology = new TestTopology(dir.resolve("config"));
         try (VmeshProcess hq = new VmeshProcess(topology, "hq", dir.resolve("data")).start()) {
             var health = send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq") + "/health")).build());
-            assertThat(JSON.readTree(health.body()).get("status").asText()).isEqualTo("UP");
+            assertThat(JSON.readTree(health.body()).get("status").asText()).as(health.body()).isEqualTo("UP");
 
             var call = postCall(topology, "hq", "callId=p-1&from=5550600&to=1800&state=NO_ANSWER", Audio.resource("speech-01.wav"));
             assertThat(call.statusCode()).isEqualTo(201);
@@ -49,7 +49,7 @@ class ServerProcessIT {
             var observe = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq") + "/observe/health")).build());
             assertThat(observe.statusCode()).isEqualTo(200);
             JsonNode checks = JSON.readTree(observe.body()).get("checks");
-            assertThat(checks.findValuesAsText("name")).contains("broker", "data-directory");
+            assertThat(checks.findValuesAsText("name")).contains("broker", "data-directory", "migration-routes");
             assertThat(checks.findValuesAsText("status")).containsOnly("UP");
         }
     }
