@@ -1,11 +1,14 @@
 package io.vmesh.bench;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -283,39 +286,45 @@ public final class Benchmark {
             all.addAll(run.sent());
         }
         int count = all.size();
-        long launch = System.nanoTime();
+        long launchMs = System.currentTimeMillis();
         s.start(home);
         long healthy = System.nanoTime();
+        long healthyMs = System.currentTimeMillis();
         String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
         profile(s, row, "hq", true);
         profile(s, row, home, true);
         double cpuA = Sut.cpuMillis(s.pid("hq"));
         double cpuB = Sut.cpuMillis(s.pid(home)); // its start-up is not counted
+        double cpuObserver = Sut.cpuMillis(ProcessHandle.current().pid());
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
-        long last = healthy;
+        // the end is when the last message's JSON was written (its mtime): polled every 250 ms, measured to the ms
+        long lastMs = healthyMs;
         long deadline = healthy + drainTimeoutS * 1_000_000_000L;
+        List<Long> arrivals = new ArrayList<>();
         while (!remaining.isEmpty() && System.nanoTime() < deadline) {
-            int before = remaining.size();
-            remaining.removeIf(m -> Files.exists(durable(s, home, m)));
-            if (remaining.size() < before) {
-                last = System.nanoTime();
-            }
-            Thread.sleep(50);
+            lastMs = Math.max(lastMs, removeDurable(s, home, remaining, arrivals));
+            Thread.sleep(250);
         }
+        // how the drain ramps up and holds: messages durable in each 2 s after the home was healthy
+        int[] perTwoSeconds = new int[(int) ((lastMs - healthyMs) / 2000) + 1];
+        arrivals.forEach(t -> perTwoSeconds[(int) Math.max(0, (t - healthyMs) / 2000)]++);
+        log(s.name() + " " + home + " drain, messages durable per 2 s: " + Arrays.toString(perTwoSeconds));
+        double observerS = (Sut.cpuMillis(ProcessHandle.current().pid()) - cpuObserver) / 1000;
         profile(s, row, "hq", false);
         profile(s, row, home, false);
         // CPU per message on the sender and on the home while draining: what bounds a drain on two cores
         double cpuPerMessageA = (Sut.cpuMillis(s.pid("hq")) - cpuA) / count;
         double cpuPerMessageB = (Sut.cpuMillis(s.pid(home)) - cpuB) / count;
         if (remaining.isEmpty()) {
-            double fromHealthy = (last - healthy) / 1e9;
+            double fromHealthy = (lastMs - healthyMs) / 1e3;
             put(row, s, String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s, CPU %.1f+%.1f ms/msg)", fromHealthy,
-                    (last - launch) / 1e9, count / fromHealthy, cpuPerMessageA, cpuPerMessageB));
+                    (lastMs - launchMs) / 1e3, count / fromHealthy, cpuPerMessageA, cpuPerMessageB));
             figures.put(s.name() + ".drain." + count, fromHealthy);
         } else {
             put(row, s, String.format(Locale.ROOT, "NOT DONE: %d of %d after %d s", count - remaining.size(), count, drainTimeoutS));
         }
-        log(s.name() + " " + row + ": " + table.get(row).get(s.name()));
+        log(s.name() + " " + row + ": " + table.get(row).get(s.name())
+                + String.format(Locale.ROOT, "; the benchmark's own CPU meanwhile: %.1f s", observerS));
         clean(s, home, all);
     }
 
@@ -325,9 +334,7 @@ public final class Benchmark {
         long last = System.nanoTime();
         long deadline = last + timeoutS * 1_000_000_000L;
         while (!remaining.isEmpty()) {
-            int before = remaining.size();
-            remaining.removeIf(m -> Files.exists(durable(s, "east", m)));
-            if (remaining.size() < before) {
+            if (removeDurable(s, "east", remaining) >= 0) {
                 last = System.nanoTime();
             }
             if (remaining.isEmpty()) {
@@ -342,6 +349,42 @@ public final class Benchmark {
             Thread.sleep(20);
         }
         return last;
+    }
+
+    /**
+     * Removes the messages now durable on the site (their JSON, written last, is in the mailbox) and returns
+     * the latest modification time among them (epoch ms), or -1 if none arrived. One directory listing per
+     * mailbox that still waits for one, then a stat per message that arrived: the benchmark shares the two
+     * cores it measures, and a stat for each waiting message every 50 ms took a tenth of a core in a drain.
+     */
+    static long removeDurable(Sut s, String site, Set<LoadClient.Sent> remaining) throws IOException {
+        return removeDurable(s, site, remaining, new ArrayList<>());
+    }
+
+    /** As above, and adds the arrived messages' modification times (epoch ms) to arrivals. */
+    static long removeDurable(Sut s, String site, Set<LoadClient.Sent> remaining, List<Long> arrivals) throws IOException {
+        Set<String> extensions = new HashSet<>();
+        remaining.forEach(m -> extensions.add(m.extension()));
+        Set<String> stored = new HashSet<>();
+        for (String extension : extensions) {
+            Path mailbox = s.mailboxes(site).resolve(extension);
+            if (Files.isDirectory(mailbox)) {
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(mailbox, "*.json")) {
+                    files.forEach(f -> stored.add(extension + "/" + f.getFileName()));
+                }
+            }
+        }
+        long latest = -1;
+        for (Iterator<LoadClient.Sent> i = remaining.iterator(); i.hasNext();) {
+            LoadClient.Sent m = i.next();
+            if (stored.contains(m.extension() + "/" + m.messageId() + ".json")) {
+                long written = Files.getLastModifiedTime(durable(s, site, m)).toMillis();
+                arrivals.add(written);
+                latest = Math.max(latest, written);
+                i.remove();
+            }
+        }
+        return latest;
     }
 
     /** When the message's JSON (written last) landed on its home, minus when its call was sent. */
