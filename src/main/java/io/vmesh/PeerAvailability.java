@@ -14,6 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * FIG. 4 step 435's network proxy: is the home server reachable? Asks its {@code GET /health} with
  * a short timeout and remembers the answer per server, for {@code /migrations} and readiness.
+ * <p>
+ * While a home is away, one consumer of its queue asks it again every {@code awayProbeIntervalMs};
+ * the others fail at once, without a request, and look again at their next retry. So when the home
+ * answers (a probe, {@code watch-peers}' probe or a delivery), every consumer sends within one retry
+ * delay, not each at the end of its own back-off.
  */
 public final class PeerAvailability {
 
@@ -24,20 +29,25 @@ public final class PeerAvailability {
     private final Directory directory;
     private final Duration timeout;
     private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
+    private final long awayProbeIntervalNanos;
     private HttpClient http;
     private final Map<String, PeerState> states = new ConcurrentHashMap<>();
+    /** Per home that is away: when it may be asked again (System.nanoTime). */
+    private final Map<String, long[]> nextProbe = new ConcurrentHashMap<>();
 
     public PeerAvailability(Directory directory, long timeoutMs) {
-        this(directory, timeoutMs, null);
+        this(directory, timeoutMs, 1000, null);
     }
 
     /**
      * With the TLS context peers' https:// URLs are checked against (the migration client's), asked
      * for at the first probe, when the components are configured; it may give null (plain HTTP).
      */
-    public PeerAvailability(Directory directory, long timeoutMs, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
+    public PeerAvailability(Directory directory, long timeoutMs, long awayProbeIntervalMs,
+                            java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
         this.directory = directory;
         this.timeout = Duration.ofMillis(timeoutMs);
+        this.awayProbeIntervalNanos = Duration.ofMillis(awayProbeIntervalMs).toNanos();
         this.tls = tls;
     }
 
@@ -53,14 +63,50 @@ public final class PeerAvailability {
     /**
      * FIG. 4 step 435 for one message: returns at once while the home's last answer (a delivery or a
      * probe) was a success, since the POST that follows fails just as clearly if it has gone away
-     * since; otherwise probes it. A failed delivery marks the home unreachable
-     * ({@link #unreachable}), so the retry probes before it sends again.
+     * since. A home that is away ({@link #away}) is probed by one caller per
+     * {@code awayProbeIntervalMs}; meanwhile every caller gets {@link HomeUnavailable} at once.
      */
     public void requireReachableForDelivery(String home) {
         PeerState state = states.get(home);
-        if (state == null || !state.reachable()) {
-            requireReachable(home);
+        if (state != null && state.reachable()) {
+            return;
         }
+        long[] next = nextProbe.computeIfAbsent(home, h -> new long[1]);
+        synchronized (next) {
+            long now = System.nanoTime();
+            long wait = next[0] - now;
+            if (wait > 0) {
+                throw new HomeUnavailable("home server " + home + " is not reachable"
+                        + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
+                        + "; asked again in " + Duration.ofNanos(wait).toMillis() + " ms");
+            }
+            next[0] = now + awayProbeIntervalNanos; // this caller probes; the others wait for its answer
+        }
+        requireReachable(home);
+    }
+
+    /**
+     * A delivery attempt found the home away (no answer, or an answer that means "not now"): noted for
+     * every consumer, which stop sending until it answers a probe again. Throws {@link HomeUnavailable}.
+     */
+    public void away(String home, String reason) {
+        unreachable(home, reason);
+        long[] next = nextProbe.computeIfAbsent(home, h -> new long[1]);
+        synchronized (next) {
+            next[0] = Math.max(next[0], System.nanoTime() + awayProbeIntervalNanos);
+        }
+        throw new HomeUnavailable("home server " + home + " " + reason);
+    }
+
+    /** {@link #away} for a request that got no answer (refused, reset, timed out). */
+    public void gaveNoAnswer(String home, Throwable failure) {
+        away(home, "gave no answer: " + failure.getClass().getSimpleName()
+                + (failure.getMessage() == null ? "" : ": " + failure.getMessage()));
+    }
+
+    /** {@link #away} for an answer that means "not now" (404 or 503 while it starts or stops, 408, 429, 5xx). */
+    public void answeredNotNow(String home, int status, String body) {
+        away(home, "answered " + status + (body == null || body.isBlank() ? "" : ": " + body));
     }
 
     /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
@@ -107,6 +153,13 @@ public final class PeerAvailability {
     public void unreachable(String home, String error) {
         String now = Instant.now().toString();
         states.put(home, new PeerState(false, now, error, now));
+    }
+
+    /** An attempt failed for a reason of its own (not the home's absence): noted, reachability unchanged. */
+    public void failedAttempt(String home, String error) {
+        String now = Instant.now().toString();
+        states.compute(home, (h, previous) -> new PeerState(previous == null || previous.reachable(),
+                previous == null ? now : previous.checkedAt(), error, now));
     }
 
     public Map<String, PeerState> states() {

@@ -35,6 +35,8 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @PropertyInject(value = "vmesh.migration.probe-timeout-ms", defaultValue = "1000")
     private long probeTimeoutMs;
+    @PropertyInject(value = "vmesh.migration.away-probe-interval", defaultValue = "1000")
+    private long awayProbeIntervalMs;
     @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
     private int maxBrokerConnections;
     @PropertyInject("vmesh.security.secrets-file")
@@ -160,7 +162,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("peerAvailability")
     public PeerAvailability peerAvailability() {
         if (peerAvailability == null) {
-            peerAvailability = new PeerAvailability(directory(), probeTimeoutMs, this::peerTls);
+            peerAvailability = new PeerAvailability(directory(), probeTimeoutMs, awayProbeIntervalMs, this::peerTls);
         }
         return peerAvailability;
     }
@@ -196,9 +198,9 @@ public final class VmeshConfiguration implements CamelConfiguration {
             Exception failure = exchange.getException() != null ? exchange.getException()
                     : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
             String home = exchange.getVariable("home", String.class);
-            if (home != null && failure != null) {
-                peerAvailability().unreachable(home, failure instanceof HomeUnavailable
-                        ? failure.getMessage() : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+            // a home that is away was noted where that was found (PeerAvailability); any other failure is this attempt's own
+            if (home != null && failure != null && !(failure instanceof HomeUnavailable)) {
+                peerAvailability().failedAttempt(home, failure.getClass().getSimpleName() + ": " + failure.getMessage());
             }
         };
     }

@@ -37,15 +37,18 @@ class HomeAnswersTest {
     private HttpServer east;
     private final AtomicInteger answer = new AtomicInteger();
     private final List<Integer> answered = new CopyOnWriteArrayList<>();
+    private final AtomicInteger health = new AtomicInteger(200);
+    private final AtomicInteger probes = new AtomicInteger();
 
     @BeforeEach
     void startHqAndAStandInForEast() throws IOException {
         topology = new TestTopology(dir.resolve("config"))
-                .siteProperties("hq", "vmesh.migration.max-backoff = 400\n");
+                .siteProperties("hq", "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = 300\n");
         east = HttpServer.create(new InetSocketAddress("127.0.0.1", topology.dataPorts.get("east")), 16);
         east.setExecutor(Executors.newFixedThreadPool(2));
         east.createContext("/health", exchange -> {
-            exchange.sendResponseHeaders(200, -1);
+            probes.incrementAndGet();
+            exchange.sendResponseHeaders(health.get(), -1);
             exchange.close();
         });
         east.createContext("/peer/voicemail", exchange -> {
@@ -94,6 +97,32 @@ class HomeAnswersTest {
             answer.set(201);
             await().until(() -> eastBacklog().get("pending").asInt() == 0);
             assertThat(hq.dataDir.resolve("spool/" + id + ".wav")).doesNotExist();
+            assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
+        }
+    }
+
+    @Test
+    void awayHomeIsAskedByOneConsumerForAllAndEveryWaitingMessageGoesOnceItAnswers() throws Exception {
+        answer.set(503);
+        health.set(503);
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add(recordForEast("waiting-" + i));
+        }
+        await().until(() -> eastBacklog().get("pending").asInt() == 8 && !eastBacklog().get("reachable").asBoolean());
+        int probesBefore = probes.get();
+        Thread.sleep(3000);
+
+        // 8 messages on 16 consumers, each retrying every initial-backoff (250 ms): one probe per
+        // away-probe-interval (300 ms) for all of them, and no message sent to a home whose health is 503
+        assertThat(probes.get() - probesBefore).isBetween(3, 3000 / 300 + 3);
+        assertThat(answered).isEmpty();
+
+        answer.set(201);
+        health.set(200);
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> eastBacklog().get("pending").asInt() == 0);
+        assertThat(answered.stream().filter(s -> s == 201).count()).isEqualTo(8);
+        for (String id : ids) {
             assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
         }
     }
