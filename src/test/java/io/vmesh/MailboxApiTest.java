@@ -76,6 +76,37 @@ class MailboxApiTest extends OneSiteTest {
     }
 
     @Test
+    void aBurstOfMessagesForOneMailboxPublishesItsLatestCountNotAnEventPerMessage() throws Exception {
+        try (Jms.Subscription mwi = new Jms.Subscription(hq.brokerUrl(), "vmesh.mwi")) {
+            java.util.concurrent.ExecutorService switches = java.util.concurrent.Executors.newFixedThreadPool(10);
+            try {
+                java.util.List<java.util.concurrent.Future<String>> calls = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    String from = "55507" + String.format("%02d", i);
+                    calls.add(switches.submit(() -> leaveMessage("1605", from, "speech-03.wav")));
+                }
+                for (var call : calls) {
+                    call.get(30, TimeUnit.SECONDS);
+                }
+            } finally {
+                switches.shutdown();
+            }
+            java.util.List<Integer> published = new java.util.ArrayList<>();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!published.contains(10) && System.nanoTime() < until) {
+                String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
+                if (event != null) {
+                    JsonNode indicator = JSON.readTree(event);
+                    assertThat(indicator.get("extension").asText()).isEqualTo("1605");
+                    published.add(indicator.get("waiting").asInt());
+                }
+            }
+            assertThat(published).endsWith(10).hasSizeLessThan(10);
+            assertThat(mwi.received.poll(500, TimeUnit.MILLISECONDS)).isNull();
+        }
+    }
+
+    @Test
     void deletingAMessageRemovesItAndItsAudio() throws Exception {
         String id = leaveMessage("1602", "5550405", "speech-03.wav");
 
