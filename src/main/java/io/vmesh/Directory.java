@@ -142,8 +142,16 @@ public final class Directory {
 
     /** The data-port URL of a server (FIG. 4 step 450). */
     public String urlOf(String serverId) {
-        return server(serverId).map(s -> s.url().toString().replaceAll("/+$", ""))
+        return server(serverId).map(s -> withoutTrailingSlashes(s.url().toString()))
                 .orElseThrow(() -> new IllegalArgumentException("no server '" + serverId + "' in the topology"));
+    }
+
+    private static String withoutTrailingSlashes(String url) {
+        int end = url.length();
+        while (end > 0 && url.charAt(end - 1) == '/') {
+            end--;
+        }
+        return url.substring(0, end);
     }
 
     public boolean isKnownSwitch(String switchId) {

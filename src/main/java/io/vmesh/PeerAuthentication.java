@@ -68,7 +68,7 @@ public final class PeerAuthentication {
         } catch (NumberFormatException e) {
             throw new RejectedRequest(401, TIMESTAMP + " must be milliseconds since the epoch");
         }
-        String path = uri == null ? "" : uri.replaceFirst("\\?.*$", "");
+        String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         String expected = signature(method, path, timestamp, messageId, metadata, bodyDigest);
         if (!Secrets.same(expected, signature)) {
             throw new RejectedRequest(401, "the signature does not match: wrong cluster secret, or the request was altered");
