@@ -155,10 +155,13 @@ public final class PeerAvailability {
         states.put(home, new PeerState(false, now, error, now));
     }
 
-    /** An attempt failed for a reason of its own (not the home's absence): noted, reachability unchanged. */
+    /**
+     * An attempt failed for a reason of its own (not the home's absence): noted, reachability unchanged
+     * (a home not heard from yet stays not known to be reachable, so the next attempt probes it first).
+     */
     public void failedAttempt(String home, String error) {
         String now = Instant.now().toString();
-        states.compute(home, (h, previous) -> new PeerState(previous == null || previous.reachable(),
+        states.compute(home, (h, previous) -> new PeerState(previous != null && previous.reachable(),
                 previous == null ? now : previous.checkedAt(), error, now));
     }
 
