@@ -21,8 +21,20 @@ final class Readiness {
     private Readiness() {
     }
 
+    /** A readiness check only: a server failing it is alive (no restart helps), just not ready for calls or peers. */
+    private abstract static class ReadinessCheck extends AbstractHealthCheck {
+        ReadinessCheck(String id) {
+            super("vmesh", id);
+        }
+
+        @Override
+        public final boolean isLiveness() {
+            return false;
+        }
+    }
+
     /** The broker that holds the migration queue: embedded and started, or external and answering. */
-    static final class Broker extends AbstractHealthCheck {
+    static final class Broker extends ReadinessCheck {
         private final EmbeddedBroker embedded;
         private final ConnectionFactory connections;
         private final String brokerUrl;
@@ -34,15 +46,10 @@ final class Readiness {
         private Future<?> probe;
 
         Broker(EmbeddedBroker embedded, ConnectionFactory connections, String brokerUrl) {
-            super("vmesh", "broker");
+            super("broker");
             this.embedded = embedded;
             this.connections = connections;
             this.brokerUrl = brokerUrl;
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override
@@ -83,21 +90,16 @@ final class Readiness {
      * calls. The check itself calls no peer: a peer's /health asks for this server's readiness, and
      * probing from here would make every /health call the others' in a loop.
      */
-    static final class Peers extends AbstractHealthCheck {
+    static final class Peers extends ReadinessCheck {
         private final String site;
         private final Directory directory;
         private final PeerAvailability peers;
 
         Peers(String site, Directory directory, PeerAvailability peers) {
-            super("vmesh", "peers");
+            super("peers");
             this.site = site;
             this.directory = directory;
             this.peers = peers;
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override
@@ -125,17 +127,12 @@ final class Readiness {
     }
 
     /** The migration route of every peer: added once the context has started ({@link MigrationRoutes}). */
-    static final class Migration extends AbstractHealthCheck {
+    static final class Migration extends ReadinessCheck {
         private final MigrationRoutes routes;
 
         Migration(MigrationRoutes routes) {
-            super("vmesh", "migration-routes");
+            super("migration-routes");
             this.routes = routes;
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override
@@ -149,19 +146,14 @@ final class Readiness {
     }
 
     /** The data directory: there, writable, and with room for recordings. */
-    static final class DataDirectory extends AbstractHealthCheck {
+    static final class DataDirectory extends ReadinessCheck {
         private final Path dataDir;
         private final long minFreeBytes;
 
         DataDirectory(Path dataDir, long minFreeBytes) {
-            super("vmesh", "data-directory");
+            super("data-directory");
             this.dataDir = dataDir;
             this.minFreeBytes = minFreeBytes;
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override
