@@ -245,6 +245,7 @@ public final class VoicemailStore {
         }
         writeDurably(deadLetter.resolve(id + ".json"), json.writeValueAsBytes(record));
         Files.deleteIfExists(metadata);
+        Files.deleteIfExists(spool.resolve(id + ".queued")); // an earlier version's marker, or a re-drive would skip it
         fsyncDirectory(spool);
         queued.remove(id); // off its queue: put back into the spool, it is queued again
         return record;
