@@ -146,7 +146,8 @@ public final class Directory {
                 .orElseThrow(() -> new IllegalArgumentException("no server '" + serverId + "' in the topology"));
     }
 
-    private static String withoutTrailingSlashes(String url) {
+    /** A URL as the peers and tools join paths to it: without trailing slashes. */
+    static String withoutTrailingSlashes(String url) {
         int end = url.length();
         while (end > 0 && url.charAt(end - 1) == '/') {
             end--;

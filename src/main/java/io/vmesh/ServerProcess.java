@@ -47,7 +47,7 @@ public final class ServerProcess implements AutoCloseable {
 
     /** The data port's URL, without a trailing slash. */
     String url() {
-        return server.url().toString().replaceAll("/+$", "");
+        return Directory.withoutTrailingSlashes(server.url().toString());
     }
 
     /** Starts the process and returns at once; {@link #awaitHealthy} waits until it takes calls. */

@@ -1,5 +1,10 @@
 package io.vmesh;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,7 +65,7 @@ class MailboxApiTest extends OneSiteTest {
             assertThat(JSON.readTree(heard.body()).get("heard").asBoolean()).isTrue();
             assertThat(waiting("1601")).isEqualTo(1);
             // the indicator is a state: an event of the second message may still arrive first; the latest says 1
-            java.util.List<Integer> published = new java.util.ArrayList<>();
+            List<Integer> published = new ArrayList<>();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!published.contains(1) && System.nanoTime() < until) {
                 String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
@@ -78,9 +83,9 @@ class MailboxApiTest extends OneSiteTest {
     @Test
     void aBurstOfMessagesForOneMailboxPublishesItsLatestCountNotAnEventPerMessage() throws Exception {
         try (Jms.Subscription mwi = new Jms.Subscription(hq.brokerUrl(), "vmesh.mwi")) {
-            java.util.concurrent.ExecutorService switches = java.util.concurrent.Executors.newFixedThreadPool(10);
+            ExecutorService switches = Executors.newFixedThreadPool(10);
             try {
-                java.util.List<java.util.concurrent.Future<String>> calls = new java.util.ArrayList<>();
+                List<Future<String>> calls = new ArrayList<>();
                 for (int i = 0; i < 10; i++) {
                     String from = "55507" + String.format("%02d", i);
                     calls.add(switches.submit(() -> leaveMessage("1605", from, "speech-03.wav")));
@@ -91,7 +96,7 @@ class MailboxApiTest extends OneSiteTest {
             } finally {
                 switches.shutdown();
             }
-            java.util.List<Integer> published = new java.util.ArrayList<>();
+            List<Integer> published = new ArrayList<>();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!published.contains(10) && System.nanoTime() < until) {
                 String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
