@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -308,7 +309,8 @@ public final class Benchmark {
         // how the drain ramps up and holds: messages durable in each 2 s after the home was healthy
         int[] perTwoSeconds = new int[(int) ((lastMs - healthyMs) / 2000) + 1];
         arrivals.forEach(t -> perTwoSeconds[(int) Math.max(0, (t - healthyMs) / 2000)]++);
-        log(s.name() + " " + home + " drain, messages durable per 2 s: " + Arrays.toString(perTwoSeconds));
+        log(s.name() + " " + home + " drain, messages durable per 2 s: " + Arrays.toString(perTwoSeconds)
+                + (arrivals.isEmpty() ? "" : "; the first " + (Collections.min(arrivals) - healthyMs) + " ms after it was healthy"));
         double observerS = (Sut.cpuMillis(ProcessHandle.current().pid()) - cpuObserver) / 1000;
         profile(s, row, "hq", false);
         profile(s, row, home, false);
