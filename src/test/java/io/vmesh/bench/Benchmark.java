@@ -85,6 +85,9 @@ public final class Benchmark {
     }
 
     void run() throws Exception {
+        if (workloads.contains("outage") && !workloads.contains("drain")) {
+            throw new IllegalArgumentException("bench.workloads: outage needs drain before it (that drain starts west and warms it)");
+        }
         deleteTree(dir);
         Files.createDirectories(dir);
         log("benchmark " + (quick ? "QUICK" : "FULL") + ": " + n + " messages per throughput run, " + n300
@@ -167,9 +170,6 @@ public final class Benchmark {
             }
             // then as many again for west while it runs but cannot be reached: the same drain with a warm home
             for (Sut s : workloads.contains("outage") ? suts : List.<Sut>of()) {
-                if (!workloads.contains("drain")) {
-                    s.start("west");
-                }
                 drainAfterOutage(s, "west", pendingLevels.get(pendingLevels.size() - 1), seedSeconds);
             }
         } finally {
