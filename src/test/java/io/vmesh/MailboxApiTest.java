@@ -26,6 +26,22 @@ class MailboxApiTest extends OneSiteTest {
         return JSON.readTree(created.body()).get("messageId").asText();
     }
 
+    /** The counts published for the extension, in order, until one says {@code latest} (at most 10 s). */
+    private static List<Integer> countsPublishedUntil(Jms.Subscription mwi, String ext, int latest) throws Exception {
+        List<Integer> published = new ArrayList<>();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!published.contains(latest) && System.nanoTime() < until) {
+            String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
+            if (event != null) {
+                JsonNode indicator = JSON.readTree(event);
+                if (indicator.get("extension").asText().equals(ext)) { // another test's mailbox may still be published
+                    published.add(indicator.get("waiting").asInt());
+                }
+            }
+        }
+        return published;
+    }
+
     private int waiting(String ext) throws Exception {
         return JSON.readTree(hq.get("/mailboxes/" + ext + "/mwi").body()).get("waiting").asInt();
     }
@@ -65,15 +81,7 @@ class MailboxApiTest extends OneSiteTest {
             assertThat(JSON.readTree(heard.body()).get("heard").asBoolean()).isTrue();
             assertThat(waiting("1601")).isEqualTo(1);
             // the indicator is a state: an event of the second message may still arrive first; the latest says 1
-            List<Integer> published = new ArrayList<>();
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!published.contains(1) && System.nanoTime() < until) {
-                String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
-                if (event != null) {
-                    published.add(JSON.readTree(event).get("waiting").asInt());
-                }
-            }
-            assertThat(published).endsWith(1).allMatch(n -> n == 1 || n == 2);
+            assertThat(countsPublishedUntil(mwi, "1601", 1)).endsWith(1).allMatch(n -> n == 1 || n == 2);
         }
         JsonNode list = JSON.readTree(hq.get("/mailboxes/1601/messages").body());
         assertThat(list.get(0).get("heard").asBoolean()).isTrue();
@@ -96,22 +104,16 @@ class MailboxApiTest extends OneSiteTest {
             } finally {
                 switches.shutdown();
             }
-            List<Integer> published = new ArrayList<>();
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!published.contains(10) && System.nanoTime() < until) {
-                String event = mwi.received.poll(100, TimeUnit.MILLISECONDS);
-                if (event != null) {
-                    JsonNode indicator = JSON.readTree(event);
-                    assertThat(indicator.get("extension").asText()).isEqualTo("1605");
-                    published.add(indicator.get("waiting").asInt());
-                }
-            }
-            assertThat(published).endsWith(10).hasSizeLessThan(10);
+            List<Integer> published = countsPublishedUntil(mwi, "1605", 10);
+            assertThat(published).endsWith(10);
             // a change can reach the aggregator just after a window that already counted it was published:
             // the state may be said again, never a stale count after the latest
             List<Integer> after = new ArrayList<>();
             for (String event; (event = mwi.received.poll(500, TimeUnit.MILLISECONDS)) != null; ) {
-                after.add(JSON.readTree(event).get("waiting").asInt());
+                JsonNode indicator = JSON.readTree(event);
+                if (indicator.get("extension").asText().equals("1605")) {
+                    after.add(indicator.get("waiting").asInt());
+                }
             }
             assertThat(after).allMatch(n -> n == 10);
             assertThat(published.size() + after.size()).isLessThan(10);
