@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * FIG. 4 step 435's network proxy: is the home server reachable? Asks its {@code GET /health} with
@@ -33,7 +34,7 @@ public final class PeerAvailability {
     private HttpClient http;
     private final Map<String, PeerState> states = new ConcurrentHashMap<>();
     /** Per home that is away: when it may be asked again (System.nanoTime). */
-    private final Map<String, long[]> nextProbe = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> nextProbe = new ConcurrentHashMap<>();
 
     public PeerAvailability(Directory directory, long timeoutMs) {
         this(directory, timeoutMs, 1000, null);
@@ -71,16 +72,14 @@ public final class PeerAvailability {
         if (state != null && state.reachable()) {
             return;
         }
-        long[] next = nextProbe.computeIfAbsent(home, h -> new long[1]);
-        synchronized (next) {
-            long now = System.nanoTime();
-            long wait = next[0] - now;
-            if (wait > 0) {
-                throw new HomeUnavailable("home server " + home + " is not reachable"
-                        + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
-                        + "; asked again in " + Duration.ofNanos(wait).toMillis() + " ms");
-            }
-            next[0] = now + awayProbeIntervalNanos; // this caller probes; the others wait for its answer
+        AtomicLong next = nextProbe.computeIfAbsent(home, h -> new AtomicLong(System.nanoTime()));
+        long now = System.nanoTime();
+        long due = next.get();
+        // this caller probes; the others (and any that lost the race to it) wait for its answer
+        if (due - now > 0 || !next.compareAndSet(due, now + awayProbeIntervalNanos)) {
+            throw new HomeUnavailable("home server " + home + " is not reachable"
+                    + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
+                    + "; asked again in " + Math.max(0, Duration.ofNanos(next.get() - now).toMillis()) + " ms");
         }
         requireReachable(home);
     }
@@ -91,10 +90,8 @@ public final class PeerAvailability {
      */
     public void away(String home, String reason) {
         unreachable(home, reason);
-        long[] next = nextProbe.computeIfAbsent(home, h -> new long[1]);
-        synchronized (next) {
-            next[0] = Math.max(next[0], System.nanoTime() + awayProbeIntervalNanos);
-        }
+        long due = System.nanoTime() + awayProbeIntervalNanos;
+        nextProbe.computeIfAbsent(home, h -> new AtomicLong(due)).accumulateAndGet(due, (a, b) -> a - b > 0 ? a : b);
         throw new HomeUnavailable("home server " + home + " " + reason);
     }
 
