@@ -322,8 +322,8 @@ public final class Benchmark {
      */
     void awaitDrain(Sut s, String home, List<LoadClient.Sent> all, String row, long launchMs) throws Exception {
         int count = all.size();
-        long healthy = System.nanoTime();
-        long healthyMs = System.currentTimeMillis();
+        long back = System.nanoTime();
+        long backMs = System.currentTimeMillis();
         profile(s, row, "hq", true);
         profile(s, row, home, true);
         double cpuA = Sut.cpuMillis(s.pid("hq"));
@@ -331,18 +331,18 @@ public final class Benchmark {
         double cpuObserver = Sut.cpuMillis(ProcessHandle.current().pid());
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
         // the end is when the last message's JSON was written (its mtime): polled every 250 ms, measured to the ms
-        long lastMs = healthyMs;
-        long deadline = healthy + drainTimeoutS * 1_000_000_000L;
+        long lastMs = backMs;
+        long deadline = back + drainTimeoutS * 1_000_000_000L;
         List<Long> arrivals = new ArrayList<>();
         while (!remaining.isEmpty() && System.nanoTime() < deadline) {
             lastMs = Math.max(lastMs, removeDurable(s, home, remaining, arrivals));
             Thread.sleep(250);
         }
-        // how the drain ramps up and holds: messages durable in each 2 s after the home was healthy
-        int[] perTwoSeconds = new int[(int) ((lastMs - healthyMs) / 2000) + 1];
-        arrivals.forEach(t -> perTwoSeconds[(int) Math.max(0, (t - healthyMs) / 2000)]++);
+        // how the drain ramps up and holds: messages durable in each 2 s after the home was back
+        int[] perTwoSeconds = new int[(int) ((lastMs - backMs) / 2000) + 1];
+        arrivals.forEach(t -> perTwoSeconds[(int) Math.max(0, (t - backMs) / 2000)]++);
         log(s.name() + " " + home + " drain, messages durable per 2 s: " + Arrays.toString(perTwoSeconds)
-                + (arrivals.isEmpty() ? "" : "; the first " + (Collections.min(arrivals) - healthyMs) + " ms after it was back"));
+                + (arrivals.isEmpty() ? "" : "; the first " + (Collections.min(arrivals) - backMs) + " ms after it was back"));
         double observerS = (Sut.cpuMillis(ProcessHandle.current().pid()) - cpuObserver) / 1000;
         profile(s, row, "hq", false);
         profile(s, row, home, false);
@@ -350,13 +350,13 @@ public final class Benchmark {
         double cpuPerMessageA = (Sut.cpuMillis(s.pid("hq")) - cpuA) / count;
         double cpuPerMessageB = (Sut.cpuMillis(s.pid(home)) - cpuB) / count;
         if (remaining.isEmpty()) {
-            double fromHealthy = (lastMs - healthyMs) / 1e3;
-            put(row, s, String.format(Locale.ROOT, "%.1f (%s%.0f msg/s, CPU %.1f+%.1f ms/msg)", fromHealthy,
+            double fromBack = (lastMs - backMs) / 1e3;
+            put(row, s, String.format(Locale.ROOT, "%.1f (%s%.0f msg/s, CPU %.1f+%.1f ms/msg)", fromBack,
                     launchMs < 0 ? "" : String.format(Locale.ROOT, "%.1f from launch, ", (lastMs - launchMs) / 1e3),
-                    count / fromHealthy, cpuPerMessageA, cpuPerMessageB));
-            figures.put(s.name() + "." + row, fromHealthy);
+                    count / fromBack, cpuPerMessageA, cpuPerMessageB));
+            figures.put(s.name() + "." + row, fromBack);
             if (launchMs >= 0) {
-                figures.put(s.name() + ".drain." + count, fromHealthy); // the target's: a home that starts
+                figures.put(s.name() + ".drain." + count, fromBack); // the target's: a home that starts
             }
         } else {
             put(row, s, String.format(Locale.ROOT, "NOT DONE: %d of %d after %d s", count - remaining.size(), count, drainTimeoutS));
