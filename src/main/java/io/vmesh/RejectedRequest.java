@@ -1,5 +1,9 @@
 package io.vmesh;
 
+import io.vmesh.migration.ChecksumRejected;
+import io.vmesh.migration.HomeUnavailable;
+import io.vmesh.migration.Undeliverable;
+
 /**
  * A request that vmesh refuses before anything is stored. Routes answer it with the status code
  * and {@code {"error": message}}; the message says what is wrong in terms the caller can fix.

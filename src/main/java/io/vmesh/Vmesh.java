@@ -1,5 +1,9 @@
 package io.vmesh;
 
+import io.vmesh.tools.OutageDemo;
+import io.vmesh.tools.SwitchSimulator;
+import io.vmesh.topology.Directory;
+
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,5 +1,23 @@
 package io.vmesh;
 
+import io.vmesh.audio.AudioCodec;
+import io.vmesh.migration.EmbeddedBroker;
+import io.vmesh.migration.HomeUnavailable;
+import io.vmesh.migration.MigrationBacklog;
+import io.vmesh.migration.MigrationRoutes;
+import io.vmesh.migration.PeerAvailability;
+import io.vmesh.migration.PeerIntake;
+import io.vmesh.migration.ReceivedMessageIds;
+import io.vmesh.ops.Readiness;
+import io.vmesh.ops.SiteHealth;
+import io.vmesh.security.MailboxAccess;
+import io.vmesh.security.PeerAuthentication;
+import io.vmesh.security.Secrets;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.switches.CallRequests;
+import io.vmesh.switches.RequestReadTimeout;
+import io.vmesh.topology.Directory;
+
 import java.nio.file.Path;
 
 import io.micrometer.core.instrument.MeterRegistry;

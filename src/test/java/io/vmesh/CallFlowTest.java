@@ -1,5 +1,7 @@
 package io.vmesh;
 
+import io.vmesh.storage.VoicemailStore;
+
 import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 

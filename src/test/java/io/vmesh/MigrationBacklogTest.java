@@ -1,5 +1,10 @@
 package io.vmesh;
 
+import io.vmesh.migration.MigrationBacklog;
+import io.vmesh.migration.PeerAvailability;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
 import java.nio.file.Path;
 import java.time.Instant;
 

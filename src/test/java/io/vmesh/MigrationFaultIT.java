@@ -1,5 +1,7 @@
 package io.vmesh;
 
+import io.vmesh.storage.VoicemailStore;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,5 +1,11 @@
 package io.vmesh;
 
+import io.vmesh.audio.AudioCodec;
+import io.vmesh.migration.PeerIntake;
+import io.vmesh.storage.VoicemailMessage;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
 import java.nio.file.Path;
 import java.util.Random;
 

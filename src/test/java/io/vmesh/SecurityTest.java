@@ -1,5 +1,12 @@
 package io.vmesh;
 
+import io.vmesh.audio.AudioCodec;
+import io.vmesh.migration.PeerIntake;
+import io.vmesh.security.PeerAuthentication;
+import io.vmesh.security.Secrets;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

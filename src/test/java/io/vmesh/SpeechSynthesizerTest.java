@@ -1,5 +1,8 @@
 package io.vmesh;
 
+import io.vmesh.audio.AudioCodec;
+import io.vmesh.tools.SpeechSynthesizer;
+
 import java.io.ByteArrayInputStream;
 
 import javax.sound.sampled.AudioFileFormat;

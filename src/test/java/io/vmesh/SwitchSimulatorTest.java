@@ -1,5 +1,7 @@
 package io.vmesh;
 
+import io.vmesh.tools.SwitchSimulator;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

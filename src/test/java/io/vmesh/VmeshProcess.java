@@ -1,5 +1,7 @@
 package io.vmesh;
 
+import io.vmesh.tools.ServerProcess;
+
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;

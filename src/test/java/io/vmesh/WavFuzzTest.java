@@ -1,5 +1,7 @@
 package io.vmesh;
 
+import io.vmesh.audio.AudioCodec;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;

@@ -1,5 +1,8 @@
 package io.vmesh.bench;
 
+import io.vmesh.Vmesh;
+import io.vmesh.audio.AudioCodec;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

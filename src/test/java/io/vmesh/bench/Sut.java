@@ -1,5 +1,7 @@
 package io.vmesh.bench;
 
+import io.vmesh.tools.ServerProcess;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -42,7 +44,7 @@ interface Sut extends AutoCloseable {
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static boolean healthy(String url) {
-        return io.vmesh.ServerProcess.answersOk(PROBE, URI.create(url + "/health"));
+        return io.vmesh.tools.ServerProcess.answersOk(PROBE, URI.create(url + "/health"));
     }
 
     /** Heap in use after a full GC, MB, from {@code jcmd <pid> GC.run} and {@code GC.heap_info}. */

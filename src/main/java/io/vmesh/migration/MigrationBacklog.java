@@ -1,0 +1,141 @@
+package io.vmesh.migration;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.storage.VoicemailMessage;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.Variable;
+
+/**
+ * What waits for each home server: the messages recorded here and not yet in their home mailbox,
+ * with how many were delivered or dead-lettered since start. Loaded from the spool at start-up, kept
+ * up to date by the migration routes; served as {@code GET /migrations} and as metrics.
+ */
+public final class MigrationBacklog {
+
+    /** One home server's line of {@code GET /migrations}. */
+    public record HomeBacklog(int pending, Long oldestAgeSeconds, long delivered, long deadLettered,
+                              boolean reachable, String lastError, String lastErrorAt) {
+    }
+
+    private final String site;
+    private final Directory directory;
+    private final PeerAvailability peers;
+    private final Map<String, Map<String, Instant>> pending = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> delivered = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latency = new ConcurrentHashMap<>();
+    private MeterRegistry boundTo;
+
+    public MigrationBacklog(String site, Directory directory, PeerAvailability peers, VoicemailStore store) throws IOException {
+        this.site = site;
+        this.directory = directory;
+        this.peers = peers;
+        for (Directory.Server server : directory.servers()) {
+            if (!server.id().equals(site)) {
+                pending.put(server.id(), new ConcurrentHashMap<>());
+                delivered.put(server.id(), new AtomicLong());
+                deadLettered.put(server.id(), new AtomicLong());
+            }
+        }
+        for (VoicemailMessage m : store.spooledMessages()) {
+            try {
+                queued(m.id(), directory.homeOf(m.extension()), m.receivedAt());
+            } catch (RejectedRequest notInDirectory) {
+                // the migration route dead-letters it when it comes off the queue
+            }
+        }
+    }
+
+    /** Publishes the backlog as gauges, one per home server. */
+    public synchronized void bindTo(MeterRegistry registry) {
+        if (boundTo == registry) {
+            return;
+        }
+        boundTo = registry;
+        for (String home : pending.keySet()) {
+            Gauge.builder("vmesh.migrations.pending", () -> pending.get(home).size())
+                    .description("messages recorded here, waiting for their home server").tag("home", home).register(registry);
+            Gauge.builder("vmesh.migrations.oldest.age", () -> oldestAgeSeconds(home) == null ? 0 : oldestAgeSeconds(home))
+                    .description("age of the oldest message waiting for its home server").baseUnit("seconds")
+                    .tag("home", home).register(registry);
+            FunctionCounter.builder("vmesh.migrations.delivered", delivered.get(home), AtomicLong::get)
+                    .description("messages delivered to their home server since start").tag("home", home).register(registry);
+            FunctionCounter.builder("vmesh.migrations.dead.lettered", deadLettered.get(home), AtomicLong::get)
+                    .description("messages that could not be delivered, since start").tag("home", home).register(registry);
+            latency.put(home, Timer.builder("vmesh.migrations.delivery.latency")
+                    .description("from recording here to durable in the home mailbox").tag("home", home)
+                    .publishPercentiles(0.5, 0.99).register(registry));
+        }
+    }
+
+    public void queued(@Variable("messageId") String id, @Variable("home") String home,
+                       @Variable("receivedAt") String receivedAt) {
+        if (!home.equals(site)) {
+            pending.computeIfAbsent(home, h -> new ConcurrentHashMap<>())
+                    .put(id, receivedAt == null ? Instant.now() : Instant.parse(receivedAt));
+        }
+    }
+
+    public void delivered(@Variable("messageId") String id, @Variable("home") String home) {
+        Instant receivedAt = remove(id, home);
+        if (receivedAt != null) {
+            delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+            Timer timer = latency.get(home);
+            if (timer != null) {
+                timer.record(Duration.between(receivedAt, Instant.now()));
+            }
+        }
+    }
+
+    /** The message left this home's backlog for another reason (its extension moved to another home). */
+    public void forget(@Variable("messageId") String id, @Variable("home") String home) {
+        remove(id, home);
+    }
+
+    public void deadLettered(@Variable("messageId") String id, @Variable("home") String home) {
+        remove(id, home);
+        deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+    }
+
+    private Instant remove(String id, String home) {
+        Map<String, Instant> waiting = home == null ? null : pending.get(home);
+        return waiting == null ? null : waiting.remove(id);
+    }
+
+    Long oldestAgeSeconds(String home) {
+        return pending.get(home).values().stream().min(Instant::compareTo)
+                .map(oldest -> Duration.between(oldest, Instant.now()).toSeconds()).orElse(null);
+    }
+
+    /** {@code GET /migrations}: per home server, what waits and since when, and what went wrong last. */
+    public Map<String, HomeBacklog> report() {
+        Map<String, PeerAvailability.PeerState> states = peers.states();
+        Map<String, HomeBacklog> report = new LinkedHashMap<>();
+        for (Directory.Server server : directory.servers()) {
+            String home = server.id();
+            if (home.equals(site)) {
+                continue;
+            }
+            PeerAvailability.PeerState state = states.get(home);
+            report.put(home, new HomeBacklog(pending.get(home).size(), oldestAgeSeconds(home),
+                    delivered.get(home).get(), deadLettered.get(home).get(),
+                    state == null || state.reachable(), state == null ? null : state.lastError(),
+                    state == null ? null : state.lastErrorAt()));
+        }
+        return report;
+    }
+}

@@ -1,0 +1,170 @@
+package io.vmesh.migration;
+
+import io.vmesh.topology.Directory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * FIG. 4 step 435's network proxy: is the home server reachable? Asks its {@code GET /health} with
+ * a short timeout and remembers the answer per server, for {@code /migrations} and readiness.
+ * <p>
+ * While a home is away, one consumer of its queue asks it again every {@code awayProbeIntervalMs};
+ * the others fail at once, without a request, and look again at their next retry. So when the home
+ * answers (a probe, {@code watch-peers}' probe or a delivery), every consumer sends within one retry
+ * delay, not each at the end of its own back-off.
+ */
+public final class PeerAvailability {
+
+    /** What is known of a peer: when it last answered, and the last error if it did not. */
+    public record PeerState(boolean reachable, String checkedAt, String lastError, String lastErrorAt) {
+    }
+
+    private final Directory directory;
+    private final Duration timeout;
+    private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
+    private final long awayProbeIntervalNanos;
+    private HttpClient http;
+    private final Map<String, PeerState> states = new ConcurrentHashMap<>();
+    /** Per home that is away: when it may be asked again (System.nanoTime). */
+    private final Map<String, AtomicLong> nextProbe = new ConcurrentHashMap<>();
+
+    public PeerAvailability(Directory directory, long timeoutMs) {
+        this(directory, timeoutMs, 1000, null);
+    }
+
+    /**
+     * With the TLS context peers' https:// URLs are checked against (the migration client's), asked
+     * for at the first probe, when the components are configured; it may give null (plain HTTP).
+     */
+    public PeerAvailability(Directory directory, long timeoutMs, long awayProbeIntervalMs,
+                            java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
+        this.directory = directory;
+        this.timeout = Duration.ofMillis(timeoutMs);
+        this.awayProbeIntervalNanos = Duration.ofMillis(awayProbeIntervalMs).toNanos();
+        this.tls = tls;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout);
+            javax.net.ssl.SSLContext context = tls == null ? null : tls.get();
+            http = (context == null ? builder : builder.sslContext(context)).build();
+        }
+        return http;
+    }
+
+    /**
+     * FIG. 4 step 435 for one message: returns at once while the home's last answer (a delivery or a
+     * probe) was a success, since the POST that follows fails just as clearly if it has gone away
+     * since. A home that is away ({@link #away}) is probed by one caller per
+     * {@code awayProbeIntervalMs}; meanwhile every caller gets {@link HomeUnavailable} at once.
+     */
+    public void requireReachableForDelivery(String home) {
+        PeerState state = states.get(home);
+        if (state != null && state.reachable()) {
+            return;
+        }
+        AtomicLong next = nextProbe.computeIfAbsent(home, h -> new AtomicLong(System.nanoTime()));
+        long now = System.nanoTime();
+        long due = next.get();
+        // this caller probes; the others (and any that lost the race to it) wait for its answer
+        if (due - now > 0 || !next.compareAndSet(due, now + awayProbeIntervalNanos)) {
+            throw new HomeUnavailable("home server " + home + " is not reachable"
+                    + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
+                    + "; asked again in " + Math.max(0, Duration.ofNanos(next.get() - now).toMillis()) + " ms");
+        }
+        requireReachable(home);
+    }
+
+    /**
+     * A delivery attempt found the home away (no answer, or an answer that means "not now"): noted for
+     * every consumer, which stop sending until it answers a probe again. Throws {@link HomeUnavailable}.
+     */
+    public void away(String home, String reason) {
+        unreachable(home, reason);
+        long due = System.nanoTime() + awayProbeIntervalNanos;
+        nextProbe.computeIfAbsent(home, h -> new AtomicLong(due)).accumulateAndGet(due, (a, b) -> a - b > 0 ? a : b);
+        throw new HomeUnavailable("home server " + home + " " + reason);
+    }
+
+    /** {@link #away} for a request that got no answer (refused, reset, timed out). */
+    public void gaveNoAnswer(String home, Throwable failure) {
+        away(home, "gave no answer: " + failure.getClass().getSimpleName()
+                + (failure.getMessage() == null ? "" : ": " + failure.getMessage()));
+    }
+
+    /** {@link #away} for an answer that means "not now" (404 or 503 while it starts or stops, 408, 429, 5xx). */
+    public void answeredNotNow(String home, int status, String body) {
+        away(home, "answered " + status + (body == null || body.isBlank() ? "" : ": " + body));
+    }
+
+    /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
+    public void requireReachable(String home) {
+        String error;
+        try {
+            HttpResponse<Void> response = http().send(HttpRequest.newBuilder(URI.create(directory.urlOf(home) + "/health"))
+                    .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
+            if (response.statusCode() == 200) {
+                reachable(home);
+                return;
+            }
+            error = "health answered " + response.statusCode();
+        } catch (IOException e) {
+            error = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted";
+        }
+        unreachable(home, error);
+        throw new HomeUnavailable("home server " + home + " is not reachable: " + error);
+    }
+
+    /** Probes every peer once, for the watch-peers route; a peer that is down is only noted. */
+    public void probeAll(String site) {
+        for (Directory.Server server : directory.servers()) {
+            if (!server.id().equals(site)) {
+                try {
+                    requireReachable(server.id());
+                } catch (HomeUnavailable noted) {
+                    // recorded in states(); the migration routes retry on their own
+                }
+            }
+        }
+    }
+
+    /** A delivery attempt answered: the peer is there. */
+    public void reachable(String home) {
+        PeerState previous = states.get(home);
+        states.put(home, new PeerState(true, Instant.now().toString(),
+                previous == null ? null : previous.lastError(), previous == null ? null : previous.lastErrorAt()));
+    }
+
+    public void unreachable(String home, String error) {
+        String now = Instant.now().toString();
+        states.put(home, new PeerState(false, now, error, now));
+    }
+
+    /**
+     * An attempt failed for a reason of its own (not the home's absence): noted, reachability unchanged
+     * (a home not heard from yet stays not known to be reachable, so the next attempt probes it first).
+     */
+    public void failedAttempt(String home, String error) {
+        String now = Instant.now().toString();
+        states.compute(home, (h, previous) -> new PeerState(previous != null && previous.reachable(),
+                previous == null ? now : previous.checkedAt(), error, now));
+    }
+
+    public Map<String, PeerState> states() {
+        return new TreeMap<>(states);
+    }
+}

@@ -1,0 +1,85 @@
+package io.vmesh.migration;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.Vmesh;
+import io.vmesh.audio.AudioCodec;
+import io.vmesh.security.Printable;
+import io.vmesh.storage.VoicemailMessage;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
+import java.io.IOException;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+
+/**
+ * The receiving end of a migration ({@code POST /peer/voicemail}): checks that what a peer sends is
+ * a whole, intact message for an extension homed here, before anything is stored.
+ */
+public final class PeerIntake {
+
+    public static final String MESSAGE_ID = "X-Vmesh-Message-Id";
+    public static final String SHA256 = "X-Vmesh-Sha256";
+    public static final String METADATA = "X-Vmesh-Metadata";
+
+    private final String site;
+    private final Directory directory;
+    private final AudioCodec codec;
+    private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public PeerIntake(String site, Directory directory, AudioCodec codec) {
+        this.site = site;
+        this.directory = directory;
+        this.codec = codec;
+    }
+
+    /** The metadata for a migration as its sender puts it in {@value #METADATA}. */
+    public String metadataHeader(@Body VoicemailMessage message) throws IOException {
+        return json.writeValueAsString(message);
+    }
+
+    public VoicemailMessage verify(@Header(MESSAGE_ID) String id, @Header(SHA256) String sha256,
+                                   @Header(METADATA) String metadata, @Body byte[] audio) {
+        VoicemailStore.requireMessageId(id);
+        if (metadata == null || metadata.isBlank()) {
+            throw RejectedRequest.badRequest("header " + METADATA + " is missing");
+        }
+        VoicemailMessage message;
+        try {
+            message = json.readValue(metadata, VoicemailMessage.class);
+        } catch (IOException | RuntimeException e) {
+            message = null;
+        }
+        if (message == null) {
+            throw RejectedRequest.badRequest("header " + METADATA + " is not the message's JSON metadata");
+        }
+        if (!id.equals(message.id())) {
+            throw RejectedRequest.badRequest("message id " + id + " differs from the metadata's '" + Printable.of(message.id()) + "'");
+        }
+        String home;
+        try {
+            home = directory.homeOf(message.extension());
+        } catch (RejectedRequest unknown) {
+            if (unknown.getStatus() != 404) {
+                throw unknown;
+            }
+            // 409, not 404: to a sender, a 404 means this server is not serving /peer/voicemail (yet)
+            throw new RejectedRequest(409, "extension " + message.extension() + " is not in the directory of " + site);
+        }
+        if (!home.equals(site)) {
+            throw new RejectedRequest(409, "extension " + message.extension() + " is homed on " + home + ", not on " + site);
+        }
+        String actual = VoicemailStore.sha256(audio == null ? new byte[0] : audio);
+        if (!actual.equals(sha256) || !actual.equals(message.sha256())) {
+            throw new RejectedRequest(422, "SHA-256 of the received audio is " + actual + ", the sender announced "
+                    + Printable.of(sha256));
+        }
+        codec.requireStoredFormat(audio);
+        return new VoicemailMessage(message.id(), message.callId(), message.from(), message.extension(),
+                message.switchId(), message.recordedBy(), message.receivedAt(), message.durationMs(),
+                message.sourceEncoding(), actual, false);
+    }
+}

@@ -1,0 +1,110 @@
+package io.vmesh.security;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.Vmesh;
+import io.vmesh.migration.PeerIntake;
+import io.vmesh.storage.VoicemailStore;
+import io.vmesh.topology.Directory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.apache.camel.Header;
+import org.apache.camel.Message;
+
+/**
+ * Server-to-server requests ({@code /peer/...}) are signed: HMAC-SHA256 with the cluster secret over
+ * the method, the path, a timestamp, the message id, the SHA-256 of the metadata header and the
+ * SHA-256 of the body. (The id makes every message's signature its own: two messages with the same
+ * audio signed in the same millisecond must not look like a replay of each other.) The receiver refuses an unsigned or
+ * wrongly signed request (401), and a stale or replayed one (403).
+ */
+public final class PeerAuthentication {
+
+    public static final String PEER = "X-Vmesh-Peer";
+    public static final String TIMESTAMP = "X-Vmesh-Timestamp";
+    public static final String SIGNATURE = "X-Vmesh-Signature";
+
+    private final String site;
+    private final Directory directory;
+    private final Secrets secrets;
+    private final long maxSkewMillis;
+    /** Signatures seen within the accepted window, oldest first: a second use is a replay. */
+    private final Map<String, Long> seen = new LinkedHashMap<>();
+
+    public PeerAuthentication(String site, Directory directory, Secrets secrets, Duration maxSkew) {
+        this.site = site;
+        this.directory = directory;
+        this.secrets = secrets;
+        this.maxSkewMillis = maxSkew.toMillis();
+    }
+
+    /** Adds this server's signature to a peer request about to be sent; the body digest is already in its header. */
+    public void sign(Message request, @Header("CamelHttpMethod") String method) {
+        String timestamp = String.valueOf(System.currentTimeMillis());
+        request.setHeader(PEER, site);
+        request.setHeader(TIMESTAMP, timestamp);
+        request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", timestamp,
+                request.getHeader(PeerIntake.MESSAGE_ID, String.class), request.getHeader(PeerIntake.METADATA, String.class),
+                request.getHeader(PeerIntake.SHA256, String.class)));
+    }
+
+    /** Checks a peer request before anything else is done with it. */
+    public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
+                       @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
+                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
+                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
+        if (peer == null || timestamp == null || signature == null) {
+            throw new RejectedRequest(401, "peer requests must be signed (" + PEER + ", " + TIMESTAMP + ", " + SIGNATURE + ")");
+        }
+        if (directory.server(peer).isEmpty() || peer.equals(site)) {
+            throw new RejectedRequest(401, "'" + Printable.of(peer) + "' is not a peer of this server");
+        }
+        long sent;
+        try {
+            sent = Long.parseLong(timestamp);
+        } catch (NumberFormatException e) {
+            throw new RejectedRequest(401, TIMESTAMP + " must be milliseconds since the epoch");
+        }
+        String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
+        String expected = signature(method, path, timestamp, messageId, metadata, bodyDigest);
+        if (!Secrets.same(expected, signature)) {
+            throw new RejectedRequest(401, "the signature does not match: wrong cluster secret, or the request was altered");
+        }
+        long now = System.currentTimeMillis();
+        if (Math.abs(now - sent) > maxSkewMillis) {
+            throw new RejectedRequest(403, "the request was signed " + Math.abs(now - sent) / 1000
+                    + " s away from this server's clock; at most " + maxSkewMillis / 1000 + " s are accepted");
+        }
+        synchronized (seen) {
+            // oldest first: drop from the head only what left the window, not a walk of every entry per request
+            for (Iterator<Long> oldest = seen.values().iterator(); oldest.hasNext() && oldest.next() < now - 2 * maxSkewMillis; ) {
+                oldest.remove();
+            }
+            if (seen.putIfAbsent(signature, now) != null) {
+                throw new RejectedRequest(403, "this signed request was received before: a replay is refused");
+            }
+        }
+    }
+
+    public String signature(String method, String path, String timestamp, String messageId, String metadata, String bodyDigest) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
+            String canonical = method + "\n" + path + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
+                    + VoicemailStore.sha256((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
+                    + (bodyDigest == null ? "" : bodyDigest);
+            return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has HmacSHA256", e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.vmesh.switches;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.security.Printable;
+import io.vmesh.security.Secrets;
+import io.vmesh.topology.Directory;
+
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.apache.camel.Header;
+
+/**
+ * FIG. 4 step 405: what a switch must send with a call. Checked before anything else happens, so a
+ * bad call is refused with a reason and nothing is stored.
+ */
+public final class CallRequests {
+
+    /** Every state a switch may report; which of them go to voicemail is the call-status route's business. */
+    public static final Set<String> STATES = Set.of("ANSWERED", "NO_ANSWER", "BUSY", "DND", "FORWARD_ALL");
+
+    private static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
+    private static final Pattern CALLER = Pattern.compile("[A-Za-z0-9+*#._@-]{1,64}");
+
+    private final Directory directory;
+    private final Secrets secrets;
+
+    public CallRequests(Directory directory, Secrets secrets) {
+        this.directory = directory;
+        this.secrets = secrets;
+    }
+
+    public void validate(@Header("switchId") String switchId, @Header("Authorization") String authorization,
+                         @Header("callId") String callId, @Header("from") String from, @Header("to") String to,
+                         @Header("state") String state) {
+        if (switchId == null || !directory.isKnownSwitch(switchId)) {
+            throw new RejectedRequest(403, "switch '" + Printable.of(switchId) + "' is not in the topology");
+        }
+        String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? authorization.substring(7).trim() : null;
+        if (!Secrets.same(secrets.switchToken(switchId).orElse(null), token)) {
+            throw new RejectedRequest(401, "switch " + switchId + " must authenticate with its token (Authorization: Bearer ...)");
+        }
+        require("callId", callId, CALL_ID, "1 to 128 letters, digits or ._@:-");
+        require("from", from, CALLER, "1 to 64 letters, digits or +*#._@-");
+        if (to == null || to.isEmpty()) {
+            throw RejectedRequest.badRequest("parameter 'to' (the extension called) is missing");
+        }
+        if (state == null || state.isEmpty()) {
+            throw RejectedRequest.badRequest("parameter 'state' is missing; one of " + String.join(", ", sorted()));
+        }
+        if (!STATES.contains(state)) {
+            throw RejectedRequest.badRequest("unknown call state '" + Printable.of(state) + "'; one of " + String.join(", ", sorted()));
+        }
+        directory.homeOf(to); // digits and in the directory, or a 400/404 that says which
+    }
+
+    private static void require(String name, String value, Pattern pattern, String rule) {
+        if (value == null || value.isEmpty()) {
+            throw RejectedRequest.badRequest("parameter '" + name + "' is missing");
+        }
+        if (!pattern.matcher(value).matches()) {
+            throw RejectedRequest.badRequest("parameter '" + name + "' must be " + rule + ", got '" + Printable.of(value) + "'");
+        }
+    }
+
+    private static java.util.List<String> sorted() {
+        return STATES.stream().sorted().toList();
+    }
+}

@@ -1,0 +1,192 @@
+package io.vmesh.topology;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.security.Printable;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * The company's directory from {@code topology.yaml}: which servers exist, which switches each
+ * one manages, and which server is home to each extension (FIG. 4 steps 420/425 and 450).
+ */
+public final class Directory {
+
+    public record Server(String id, URI url, URI management, List<String> switches) {
+    }
+
+    /** A range of extensions, its home server, and whether its unanswered calls go to voicemail. */
+    public record ExtensionRange(long first, long last, String home, boolean voicemail) {
+        public boolean contains(long extension) {
+            return extension >= first && extension <= last;
+        }
+    }
+
+    private static final Pattern EXTENSION = Pattern.compile("[0-9]{1,15}");
+    private static final Pattern SERVER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+
+    private final Map<String, Server> servers;
+    private final List<ExtensionRange> extensions;
+
+    private Directory(Map<String, Server> servers, List<ExtensionRange> extensions) {
+        this.servers = servers;
+        this.extensions = extensions;
+    }
+
+    /** Used by {@code camel.beans.directory}: the topology file named by {@code vmesh.topology}. */
+    public Directory(String topologyFile) {
+        this(load(Path.of(topologyFile)));
+    }
+
+    private Directory(Directory loaded) {
+        this(loaded.servers, loaded.extensions);
+    }
+
+    public static Directory load(Path topologyFile) {
+        try (InputStream in = Files.newInputStream(topologyFile)) {
+            Object root = new Load(LoadSettings.builder().setLabel(topologyFile.toString()).build())
+                    .loadFromInputStream(in);
+            return parse(root, topologyFile.toString());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read topology " + topologyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Directory parse(Object root, String source) {
+        Map<?, ?> doc = asMap(root, source);
+        Map<String, Server> servers = new LinkedHashMap<>();
+        for (Object entry : asList(doc.get("servers"), source + ": servers")) {
+            Map<?, ?> s = asMap(entry, source + ": a server");
+            String id = text(s, "id", source);
+            if (!SERVER_ID.matcher(id).matches()) {
+                throw new IllegalArgumentException(source + ": server id '" + id + "' must be lower-case letters, digits and dashes");
+            }
+            List<String> switches = new ArrayList<>();
+            if (s.get("switches") != null) {
+                asList(s.get("switches"), source + ": switches of " + id).forEach(sw -> switches.add(String.valueOf(sw)));
+            }
+            Server server = new Server(id, URI.create(text(s, "url", source)), URI.create(text(s, "management", source)),
+                    List.copyOf(switches));
+            if (servers.put(id, server) != null) {
+                throw new IllegalArgumentException(source + ": server '" + id + "' is listed twice");
+            }
+        }
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException(source + ": no servers");
+        }
+        List<ExtensionRange> extensions = new ArrayList<>();
+        for (Object entry : asList(doc.get("extensions"), source + ": extensions")) {
+            Map<?, ?> e = asMap(entry, source + ": an extension range");
+            String range = text(e, "range", source);
+            String home = text(e, "home", source);
+            String[] bounds = range.split("-", 2);
+            String first = bounds[0].trim();
+            String last = bounds.length == 2 ? bounds[1].trim() : first;
+            if (!EXTENSION.matcher(first).matches() || !EXTENSION.matcher(last).matches()
+                    || Long.parseLong(first) > Long.parseLong(last)) {
+                throw new IllegalArgumentException(source + ": range '" + range + "' is not FIRST-LAST in digits");
+            }
+            if (!servers.containsKey(home)) {
+                throw new IllegalArgumentException(source + ": range " + range + " has unknown home '" + home + "'");
+            }
+            Object voicemail = e.get("voicemail");
+            if (voicemail != null && !(voicemail instanceof Boolean)) {
+                throw new IllegalArgumentException(source + ": range " + range + " has voicemail: " + voicemail + "; true or false");
+            }
+            extensions.add(new ExtensionRange(Long.parseLong(first), Long.parseLong(last), home, voicemail == null || (Boolean) voicemail));
+        }
+        return new Directory(servers, List.copyOf(extensions));
+    }
+
+    public List<Server> servers() {
+        return List.copyOf(servers.values());
+    }
+
+    /** The extension ranges in the order of the file (the first that matches wins). */
+    public List<ExtensionRange> extensionRanges() {
+        return extensions;
+    }
+
+    public Optional<Server> server(String id) {
+        return Optional.ofNullable(servers.get(id));
+    }
+
+    /** The server id that is home to this extension; 404 for an extension the directory does not hold. */
+    public String homeOf(String extension) {
+        requireExtensionSyntax(extension);
+        long number = Long.parseLong(extension);
+        return extensions.stream()
+                .filter(range -> range.contains(number))
+                .findFirst() // first match wins
+                .map(ExtensionRange::home)
+                .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
+    }
+
+    /** The extension's setting for step 410: false for a range marked {@code voicemail: false} (a lobby phone, say). */
+    public boolean takesVoicemail(String extension) {
+        requireExtensionSyntax(extension);
+        long number = Long.parseLong(extension);
+        return extensions.stream().filter(range -> range.contains(number)).findFirst()
+                .map(ExtensionRange::voicemail)
+                .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
+    }
+
+    /** The data-port URL of a server (FIG. 4 step 450). */
+    public String urlOf(String serverId) {
+        return server(serverId).map(s -> withoutTrailingSlashes(s.url().toString()))
+                .orElseThrow(() -> new IllegalArgumentException("no server '" + serverId + "' in the topology"));
+    }
+
+    /** A URL as the peers and tools join paths to it: without trailing slashes. */
+    public static String withoutTrailingSlashes(String url) {
+        int end = url.length();
+        while (end > 0 && url.charAt(end - 1) == '/') {
+            end--;
+        }
+        return url.substring(0, end);
+    }
+
+    public boolean isKnownSwitch(String switchId) {
+        return servers.values().stream().anyMatch(s -> s.switches().contains(switchId));
+    }
+
+    public static void requireExtensionSyntax(String extension) {
+        if (extension == null || !EXTENSION.matcher(extension).matches()) {
+            throw RejectedRequest.badRequest("extension must be 1 to 15 digits, got '" + Printable.of(extension) + "'");
+        }
+    }
+
+    private static Map<?, ?> asMap(Object o, String what) {
+        if (o instanceof Map<?, ?> m) {
+            return m;
+        }
+        throw new IllegalArgumentException(what + " must be a mapping");
+    }
+
+    private static List<?> asList(Object o, String what) {
+        if (o instanceof List<?> l) {
+            return l;
+        }
+        throw new IllegalArgumentException(what + " must be a list");
+    }
+
+    private static String text(Map<?, ?> m, String key, String source) {
+        Object v = m.get(key);
+        if (v == null || String.valueOf(v).isBlank()) {
+            throw new IllegalArgumentException(source + ": '" + key + "' is missing in " + m);
+        }
+        return String.valueOf(v).trim();
+    }
+}
