@@ -245,9 +245,13 @@ public final class AudioCodec {
         return sourceRate > SAMPLE_RATE ? (int) WIDEBAND_RATE : (int) SAMPLE_RATE;
     }
 
-    /** Reads up to the length limit's worth of bytes: a longer recording is refused, not read to its end. */
-    private byte[] readAtMost(InputStream in, long maxBytes) throws IOException {
-        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, maxBytes + 1));
+    /**
+     * Reads up to the length limit's worth of bytes: a longer recording is refused, not read to its
+     * end. One whole frame past the limit is asked for (an AudioInputStream reads whole frames only).
+     */
+    private byte[] readAtMost(AudioInputStream in, long maxBytes) throws IOException {
+        int frame = Math.max(1, in.getFormat().getFrameSize());
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, maxBytes + frame));
         if (bytes.length > maxBytes) {
             throw tooLong();
         }
