@@ -104,7 +104,7 @@ class BadInputTest {
 
     @Test
     void bodyLargerThanTheDataPortTakesIsRefusedBeforeAnyRoute() throws Exception {
-        var response = hq.postCall("hq-sw1", GOOD, new byte[9 * 1024 * 1024]); // more than a 300 s PCM recording
+        var response = hq.postCall("hq-sw1", GOOD, new byte[17 * 1024 * 1024]); // more than a 300 s wideband PCM recording
 
         assertThat(response.statusCode()).isEqualTo(413);
     }
