@@ -57,15 +57,21 @@ public final class AudioCodec {
 
     private final int maxSeconds;
     private final Sox sox;
+    private final boolean storeWideband;
 
     public AudioCodec(int maxSeconds) {
-        this(maxSeconds, "sox");
+        this(maxSeconds, "sox", true);
     }
 
-    /** With the SoX command to run ({@code vmesh.audio.sox}): a name on the PATH or a full path. */
-    public AudioCodec(int maxSeconds, String soxCommand) {
+    /**
+     * With the SoX command to run ({@code vmesh.audio.sox}: a name on the PATH or a full path), and
+     * whether recordings at more than 8 kHz are stored at 16 kHz ({@code vmesh.audio.wideband}) or
+     * narrowed to 8 kHz.
+     */
+    public AudioCodec(int maxSeconds, String soxCommand, boolean storeWideband) {
         this.maxSeconds = maxSeconds;
         this.sox = new Sox(soxCommand);
+        this.storeWideband = storeWideband;
         if (!sox.available()) {
             LOG.warn("'{}' (SoX) does not run here: PCM 16-bit, mu-law and A-law recordings at 8 or 16 kHz are accepted, "
                     + "other rates, GSM 6.10 and ADPCM get 503 and wideband messages cannot be narrowed for playback. "
@@ -240,9 +246,9 @@ public final class AudioCodec {
                 + " s are accepted");
     }
 
-    /** Wideband or better is kept wideband (16 kHz); narrowband is stored at 8 kHz. */
-    private static int storedRate(int sourceRate) {
-        return sourceRate > SAMPLE_RATE ? (int) WIDEBAND_RATE : (int) SAMPLE_RATE;
+    /** Wideband or better is kept wideband (16 kHz), unless configured not to; narrowband is stored at 8 kHz. */
+    private int storedRate(int sourceRate) {
+        return storeWideband && sourceRate > SAMPLE_RATE ? (int) WIDEBAND_RATE : (int) SAMPLE_RATE;
     }
 
     /**
