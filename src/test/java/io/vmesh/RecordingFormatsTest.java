@@ -60,9 +60,13 @@ class RecordingFormatsTest extends OneSiteTest {
         return audio.body();
     }
 
-    private static double snr(byte[] reference, byte[] played) {
-        double db = Audio.snrDb(Audio.pcmSamples(reference), Audio.pcmSamples(played));
-        System.out.printf("SNR %.1f dB%n", db);
+    /** The SNR, also printed with what was measured (docs/audio.md quotes these). */
+    private static double snr(String what, byte[] reference, byte[] played) {
+        return printed(what, Audio.snrDb(Audio.pcmSamples(reference), Audio.pcmSamples(played)));
+    }
+
+    private static double printed(String what, double db) {
+        System.out.printf("SNR %s: %.1f dB%n", what, db);
         return db;
     }
 
@@ -74,10 +78,10 @@ class RecordingFormatsTest extends OneSiteTest {
 
         assertThat(message.get("sourceEncoding").asText()).isEqualTo("PCM_16_16000HZ");
         assertThat(message.get("durationMs").asLong()).isBetween(10_000L, 10_100L);
-        assertThat(snr(wideband, playBack("1411", message, "?rate=16000", 16000f)))
+        assertThat(snr("16 kHz at 16 kHz", wideband, playBack("1411", message, "?rate=16000", 16000f)))
                 .as("at 16 kHz, its 5 kHz tone included").isGreaterThanOrEqualTo(30.0);
         // at 8 kHz the 5 kHz tone must be filtered out, not folded down to 3 kHz
-        assertThat(snr(recordings.speech(), playBack("1411", message, "", 8000f)))
+        assertThat(snr("16 kHz at 8 kHz", recordings.speech(), playBack("1411", message, "", 8000f)))
                 .as("at 8 kHz, against the band-limited original").isGreaterThanOrEqualTo(30.0);
     }
 
@@ -87,9 +91,9 @@ class RecordingFormatsTest extends OneSiteTest {
 
         assertThat(message.get("sourceEncoding").asText()).isEqualTo("PCM_16_48000HZ");
         // its 12 kHz tone is above 16 kHz's band: it must be gone, not folded down to 4 kHz
-        assertThat(snr(recordings.wideband16k(), playBack("1412", message, "?rate=16000", 16000f)))
+        assertThat(snr("48 kHz at 16 kHz", recordings.wideband16k(), playBack("1412", message, "?rate=16000", 16000f)))
                 .isGreaterThanOrEqualTo(30.0);
-        assertThat(snr(recordings.speech(), playBack("1412", message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("48 kHz at 8 kHz", recordings.speech(), playBack("1412", message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
     }
 
     @Test
@@ -100,7 +104,7 @@ class RecordingFormatsTest extends OneSiteTest {
         JsonNode message = record("1413", stereo);
 
         assertThat(message.get("sourceEncoding").asText()).isEqualTo("PCM_16_2CH");
-        assertThat(Audio.snrDb(mix, Audio.pcmSamples(playBack("1413", message, "", 8000f)))).isGreaterThanOrEqualTo(30.0);
+        assertThat(printed("stereo", Audio.snrDb(mix, Audio.pcmSamples(playBack("1413", message, "", 8000f))))).isGreaterThanOrEqualTo(30.0);
     }
 
     @Test
@@ -120,11 +124,11 @@ class RecordingFormatsTest extends OneSiteTest {
         assertThat(floatMessage.get("sourceEncoding").asText()).isEqualTo("PCM_FLOAT_32");
         assertThat(pcm32Message.get("sourceEncoding").asText()).isEqualTo("PCM_32");
         // 8-bit has its own quantisation noise: measured against the 8-bit file itself
-        assertThat(snr(u8, playBack("1414", u8Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("8-bit unsigned", u8, playBack("1414", u8Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
         // 24-bit, float and 32-bit hold speech-01's 16-bit samples exactly
-        assertThat(snr(recordings.speech(), playBack("1414", pcm24Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
-        assertThat(snr(recordings.speech(), playBack("1414", floatMessage, "", 8000f))).isGreaterThanOrEqualTo(30.0);
-        assertThat(snr(recordings.speech(), playBack("1414", pcm32Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("24-bit", recordings.speech(), playBack("1414", pcm24Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("32-bit float", recordings.speech(), playBack("1414", floatMessage, "", 8000f))).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("32-bit", recordings.speech(), playBack("1414", pcm32Message, "", 8000f))).isGreaterThanOrEqualTo(30.0);
     }
 
     @Test
@@ -140,9 +144,8 @@ class RecordingFormatsTest extends OneSiteTest {
         assertThat(message.get("sourceEncoding").asText()).isEqualTo("GSM_610");
         assertThat(message.get("durationMs").asLong()).isBetween(10_000L, 10_100L);
         // GSM 6.10 models speech rather than its waveform: 10.9 dB measured (docs/audio.md)
-        double db = Audio.snrDbPadded(Audio.pcmSamples(recordings.speech()),
-                Audio.pcmSamples(playBack("1415", message, "", 8000f)), 320);
-        System.out.printf("GSM 6.10: SNR %.1f dB%n", db);
+        double db = printed("GSM 6.10", Audio.snrDbPadded(Audio.pcmSamples(recordings.speech()),
+                Audio.pcmSamples(playBack("1415", message, "", 8000f)), 320));
         assertThat(db).isGreaterThanOrEqualTo(9.0);
     }
 
@@ -154,9 +157,8 @@ class RecordingFormatsTest extends OneSiteTest {
         assertThat(ima.get("sourceEncoding").asText()).isEqualTo("IMA_ADPCM");
         assertThat(ms.get("sourceEncoding").asText()).isEqualTo("MS_ADPCM");
         short[] speech = Audio.pcmSamples(recordings.speech());
-        double imaDb = Audio.snrDbPadded(speech, Audio.pcmSamples(playBack("1416", ima, "", 8000f)), 1024);
-        double msDb = Audio.snrDbPadded(speech, Audio.pcmSamples(playBack("1416", ms, "", 8000f)), 1024);
-        System.out.printf("IMA ADPCM: SNR %.1f dB, Microsoft ADPCM: SNR %.1f dB%n", imaDb, msDb);
+        double imaDb = printed("IMA ADPCM", Audio.snrDbPadded(speech, Audio.pcmSamples(playBack("1416", ima, "", 8000f)), 1024));
+        double msDb = printed("Microsoft ADPCM", Audio.snrDbPadded(speech, Audio.pcmSamples(playBack("1416", ms, "", 8000f)), 1024));
         assertThat(imaDb).as("IMA ADPCM, 19.1 dB measured").isGreaterThanOrEqualTo(17.0);
         assertThat(msDb).as("Microsoft ADPCM, 20.5 dB measured").isGreaterThanOrEqualTo(18.0);
     }
@@ -170,7 +172,7 @@ class RecordingFormatsTest extends OneSiteTest {
 
         recordings.sox("speech-01.wav", "-r", "16000", "speech-16k.wav");
         byte[] reference = java.nio.file.Files.readAllBytes(dir.resolve("recordings/speech-16k.wav"));
-        assertThat(snr(reference, played)).isGreaterThanOrEqualTo(30.0);
+        assertThat(snr("8 kHz at 16 kHz", reference, played)).isGreaterThanOrEqualTo(30.0);
     }
 
     @Test
