@@ -73,8 +73,8 @@ public final class AudioCodec {
         this.sox = new Sox(soxCommand);
         this.storeWideband = storeWideband;
         if (!sox.available()) {
-            LOG.warn("'{}' (SoX) does not run here: PCM 16-bit, mu-law and A-law recordings at 8 or 16 kHz are accepted, "
-                    + "other rates, GSM 6.10 and ADPCM get 503 and wideband messages cannot be narrowed for playback. "
+            LOG.warn("'{}' (SoX) does not run here: PCM, float, mu-law and A-law recordings at 8 or 16 kHz are accepted, "
+                    + "other rates, GSM 6.10 and ADPCM get 503, and wideband messages cannot be played at 8 kHz. "
                     + "Install it: apt-get install sox", soxCommand);
         }
     }
@@ -233,8 +233,7 @@ public final class AudioCodec {
     }
 
     private RejectedRequest soxFailed(Sox.Failed e, String what) {
-        if (e.getMessage().startsWith("sox could not be run") || e.getMessage().startsWith("too many")
-                || e.getMessage().startsWith("interrupted")) {
+        if (e.notRun()) { // this server's fault: 503, so that the switch keeps the recording and retries
             LOG.error("Refused a recording with 503: {}", e.getMessage());
             return new RejectedRequest(503, what + e.getMessage());
         }

@@ -7,8 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Debian's SoX ({@code apt-get install sox}) as a child process: what the JDK's sampled-audio
@@ -26,15 +29,28 @@ final class Sox {
     static final long TIMEOUT_SECONDS = 30;
     private static final int STDERR_KEPT = 2048;
     private static final Semaphore RUNNING = new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
+    /** Threads that feed a run's standard input, drain its standard error and stop it at its deadline: never the common pool's. */
+    private static final ExecutorService PIPES = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "sox-pipe");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** What a run produced: its output, or that the output went past the bound (then it was stopped). */
     record Output(byte[] pcm, boolean truncated) {
     }
 
-    /** SoX could not be run, or refused the input: the message is SoX's own, or why it did not run. */
+    /** SoX refused the input (its own message), or could not run here ({@link #notRun}: a fault of this server's). */
     static final class Failed extends Exception {
-        Failed(String message) {
+        private final boolean notRun;
+
+        Failed(String message, boolean notRun) {
             super(message, null, false, false);
+            this.notRun = notRun;
+        }
+
+        boolean notRun() {
+            return notRun;
         }
     }
 
@@ -86,19 +102,25 @@ final class Sox {
         cmd.addAll(args);
         try {
             if (!RUNNING.tryAcquire(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new Failed("too many recordings are being converted at once");
+                throw new Failed("too many recordings are being converted at once", true);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Failed("interrupted while waiting to convert");
+            throw new Failed("interrupted while waiting to convert", true);
         }
         Process process = null;
         try {
             process = new ProcessBuilder(cmd).start();
             Process p = process;
-            CompletableFuture.delayedExecutor(TIMEOUT_SECONDS, TimeUnit.SECONDS).execute(p::destroyForcibly);
-            CompletableFuture<Void> feeding = CompletableFuture.runAsync(() -> feed(p.getOutputStream(), input));
-            CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> firstBytes(p.getErrorStream()));
+            AtomicBoolean timedOut = new AtomicBoolean();
+            CompletableFuture.delayedExecutor(TIMEOUT_SECONDS, TimeUnit.SECONDS, PIPES).execute(() -> {
+                if (p.isAlive()) {
+                    timedOut.set(true);
+                    p.destroyForcibly();
+                }
+            });
+            CompletableFuture<Void> feeding = CompletableFuture.runAsync(() -> feed(p.getOutputStream(), input), PIPES);
+            CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> firstLine(p.getErrorStream()), PIPES);
             byte[] out = p.getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 16, maxBytes + 1));
             if (out.length > maxBytes) {
                 p.destroyForcibly();
@@ -108,14 +130,20 @@ final class Sox {
             feeding.join();
             String error = errors.join();
             if (!ended || p.exitValue() != 0) {
-                throw new Failed(error.isBlank() ? "sox stopped with status " + (ended ? p.exitValue() : "timeout") : error);
+                if (!ended || timedOut.get()) {
+                    throw new Failed("sox did not finish within " + TIMEOUT_SECONDS + " s", true);
+                }
+                throw new Failed(error.isBlank() ? "sox stopped with status " + p.exitValue() : error, false);
             }
             return new Output(out, false);
         } catch (IOException e) {
-            throw new Failed("sox could not be run (" + e.getMessage() + "); install it: apt-get install sox");
+            if (process != null) { // started, then its pipes broke (stopped at the deadline)
+                throw new Failed("sox stopped before it finished: " + e.getMessage(), true);
+            }
+            throw new Failed("sox could not be run (" + e.getMessage() + "); install it: apt-get install sox", true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Failed("interrupted while converting");
+            throw new Failed("interrupted while converting", true);
         } finally {
             if (process != null) {
                 process.destroyForcibly();
@@ -134,7 +162,7 @@ final class Sox {
     }
 
     /** The first line SoX wrote on standard error, without its "sox FAIL formats:" prefix. */
-    private static String firstBytes(InputStream stderr) {
+    private static String firstLine(InputStream stderr) {
         try (stderr) {
             byte[] kept = stderr.readNBytes(STDERR_KEPT);
             stderr.transferTo(OutputStream.nullOutputStream());
