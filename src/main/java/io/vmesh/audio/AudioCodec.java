@@ -36,9 +36,7 @@ public final class AudioCodec {
     public static final float SAMPLE_RATE = 8000f;
     public static final float WIDEBAND_RATE = 16000f;
     public static final AudioFormat STORED = ulaw(SAMPLE_RATE);
-    public static final AudioFormat STORED_WIDEBAND = ulaw(WIDEBAND_RATE);
     public static final AudioFormat PLAYBACK = pcm16(SAMPLE_RATE);
-    public static final AudioFormat PLAYBACK_WIDEBAND = pcm16(WIDEBAND_RATE);
 
     private static final Logger LOG = LoggerFactory.getLogger(AudioCodec.class);
     private static final int MIN_RATE = 4000;
