@@ -134,8 +134,8 @@ class SecurityTest {
         var unsigned = peerPost(audio, sha, metadata, null, null, null);
         var badSignature = peerPost(audio, sha, metadata, "east", String.valueOf(now), "00".repeat(32));
         var stale = peerPost(audio, sha, metadata, "east", String.valueOf(now - 600_000),
-                signer.signature("POST", "/peer/voicemail", String.valueOf(now - 600_000), "east-forged-1", metadata, sha));
-        String good = signer.signature("POST", "/peer/voicemail", String.valueOf(now), "east-forged-1", metadata, sha);
+                signer.signature("POST", "/peer/voicemail", "east", String.valueOf(now - 600_000), "east-forged-1", metadata, sha));
+        String good = signer.signature("POST", "/peer/voicemail", "east", String.valueOf(now), "east-forged-1", metadata, sha);
         var first = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
         var replay = peerPost(audio, sha, metadata, "east", String.valueOf(now), good);
 
@@ -152,14 +152,40 @@ class SecurityTest {
     }
 
     @Test
+    void thePeerHeaderIsCoveredByTheSignature() throws Exception {
+        byte[] audio = AudioCodecHolder.stored();
+        String sha = VoicemailStore.sha256(audio);
+        String metadata = "{\"id\":\"east-forged-1\",\"extension\":\"1706\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
+        Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
+        PeerAuthentication east = new PeerAuthentication("east", directory,
+                new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
+        String now = String.valueOf(System.currentTimeMillis());
+
+        var claimsWest = peerPost(audio, sha, metadata, "west", now,
+                east.signature("POST", "/peer/voicemail", "east", now, "east-forged-1", metadata, sha));
+
+        assertThat(claimsWest.statusCode()).as(claimsWest.body()).isEqualTo(401);
+        assertThat(error(claimsWest)).contains("signature does not match");
+    }
+
+    @Test
+    void aSwitchNotInTheTopologyGetsTheSame401AsAWrongToken() throws Exception {
+        var unknown = call("rogue-sw", "Bearer demo-rogue-sw", CALL);
+        var wrong = call("hq-sw2", "Bearer wrong", CALL);
+
+        assertThat(unknown.statusCode()).isEqualTo(401);
+        assertThat(error(unknown)).isEqualTo(error(wrong).replace("hq-sw2", "rogue-sw"));
+    }
+
+    @Test
     void twoMessagesWithTheSameAudioSignedInTheSameMillisecondAreNotAReplayOfEachOther() throws Exception {
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
         PeerAuthentication signer = new PeerAuthentication("east", directory,
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
         String sha = VoicemailStore.sha256(AudioCodecHolder.stored());
 
-        String first = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-a", "{\"id\":\"hq-a\"}", sha);
-        String second = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-b", "{\"id\":\"hq-b\"}", sha);
+        String first = signer.signature("POST", "/peer/voicemail", "east", "1700000000000", "hq-a", "{\"id\":\"hq-a\"}", sha);
+        String second = signer.signature("POST", "/peer/voicemail", "east", "1700000000000", "hq-b", "{\"id\":\"hq-b\"}", sha);
 
         assertThat(first).isNotEqualTo(second);
     }

@@ -22,7 +22,7 @@ import org.apache.camel.Message;
 
 /**
  * Server-to-server requests ({@code /peer/...}) are signed: HMAC-SHA256 with the cluster secret over
- * the method, the path, a timestamp, the message id, the SHA-256 of the metadata header and the
+ * the method, the path, the sending server's id, a timestamp, the message id, the SHA-256 of the metadata header and the
  * SHA-256 of the body. (The id makes every message's signature its own: two messages with the same
  * audio signed in the same millisecond must not look like a replay of each other.) The receiver refuses an unsigned or
  * wrongly signed request (401), and a stale or replayed one (403).
@@ -52,7 +52,7 @@ public final class PeerAuthentication {
         String timestamp = String.valueOf(System.currentTimeMillis());
         request.setHeader(PEER, site);
         request.setHeader(TIMESTAMP, timestamp);
-        request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", timestamp,
+        request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", site, timestamp,
                 request.getHeader(PeerIntake.MESSAGE_ID, String.class), request.getHeader(PeerIntake.METADATA, String.class),
                 request.getHeader(PeerIntake.SHA256, String.class)));
     }
@@ -75,7 +75,7 @@ public final class PeerAuthentication {
             throw new RejectedRequest(401, TIMESTAMP + " must be milliseconds since the epoch");
         }
         String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
-        String expected = signature(method, path, timestamp, messageId, metadata, bodyDigest);
+        String expected = signature(method, path, peer, timestamp, messageId, metadata, bodyDigest);
         if (!Secrets.same(expected, signature)) {
             throw new RejectedRequest(401, "the signature does not match: wrong cluster secret, or the request was altered");
         }
@@ -95,11 +95,12 @@ public final class PeerAuthentication {
         }
     }
 
-    public String signature(String method, String path, String timestamp, String messageId, String metadata, String bodyDigest) {
+    public String signature(String method, String path, String peer, String timestamp, String messageId, String metadata,
+                            String bodyDigest) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
-            String canonical = method + "\n" + path + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
+            String canonical = method + "\n" + path + "\n" + peer + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
                     + VoicemailStore.sha256((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
                     + (bodyDigest == null ? "" : bodyDigest);
             return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
