@@ -66,6 +66,11 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @PropertyInject(value = "vmesh.security.mailbox.lockout-seconds", defaultValue = "300")
     private long mailboxLockoutSeconds;
 
+    @PropertyInject("camel.rest.host")
+    private String dataHost;
+    @PropertyInject(value = "vmesh.allow-demo-secrets", defaultValue = "false")
+    private boolean allowDemoSecrets;
+
     @PropertyInject(value = "vmesh.http.request-read-timeout-ms", defaultValue = "60000")
     private long requestReadTimeoutMs;
 
@@ -97,6 +102,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     public Secrets secrets() {
         if (secrets == null) {
             secrets = new Secrets(Path.of(secretsFile), directory());
+            secrets.requireRealSecretsUnlessLoopback(dataHost, allowDemoSecrets);
         }
         return secrets;
     }
@@ -242,6 +248,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     /** Null (nothing bound) when {@code vmesh.broker.url} points at an external broker. */
     @BindToRegistry(value = "embeddedBroker", initMethod = "start", destroyMethod = "stop")
     public EmbeddedBroker embeddedBroker() {
+        secrets(); // a server that refuses its secrets (demo ones off loopback) starts no broker first
         String name = EmbeddedBroker.nameInVmUrl(brokerUrl);
         if (name != null && embeddedBroker == null) {
             embeddedBroker = new EmbeddedBroker(name, Path.of(dataDir, "broker"));

@@ -34,6 +34,8 @@ public final class Secrets {
     private final byte[] clusterSecret;
     private final Map<String, String> switchTokens = new TreeMap<>();
     private final String defaultPin;
+    private final Path file;
+    private final boolean demo;
 
     public Secrets(Path file, Directory directory) {
         Properties p = new Properties();
@@ -63,7 +65,8 @@ public final class Secrets {
                 }
             }
         }
-        boolean demo = cluster.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
+        this.file = file;
+        this.demo = cluster.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
         if (demo) {
             LOG.warn("""
 
@@ -72,6 +75,32 @@ public final class Secrets {
                     *  Anyone who has read the documentation can post calls, migrate messages and read
                     *  mailboxes. Generate real secrets before production: see docs/security.md.
                     ************************************************************************************""", file);
+        }
+    }
+
+    /** True while any secret is a shipped demo one (starts with {@value #DEMO_PREFIX}). */
+    public boolean isDemo() {
+        return demo;
+    }
+
+    /**
+     * Refuses demo secrets on a data port that other hosts can reach: the demo values are public.
+     * Loopback (the demo, the tests) is fine, and so is an operator's explicit
+     * {@code vmesh.allow-demo-secrets = true} (or {@code --demo}).
+     */
+    public void requireRealSecretsUnlessLoopback(String dataHost, boolean allowDemo) {
+        if (!demo || allowDemo || isLoopback(dataHost)) {
+            return;
+        }
+        throw new IllegalStateException("Refusing to serve " + dataHost + " with the public demo secrets of " + file
+                + ": make real ones (docs/security.md, 'Secrets'), or start with --demo to allow them");
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return host != null && !host.isBlank() && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
