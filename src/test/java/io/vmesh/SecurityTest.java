@@ -125,7 +125,8 @@ class SecurityTest {
     void migrationThatIsNotSignedByAPeerIsRefusedAndStoresNothing() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
         String sha = VoicemailStore.sha256(audio);
-        String metadata = "{\"id\":\"east-forged-1\",\"extension\":\"1706\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
+        String metadata = "{\"id\":\"east-forged-1\",\"callId\":\"c-1\",\"from\":\"5551\",\"extension\":\"1706\",\"switchId\":\"east-sw1\","
+                + "\"recordedBy\":\"east\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
         PeerAuthentication signer = new PeerAuthentication("east", Directory.load(hq.topology.configDir.resolve("topology.yaml")),
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), Directory.load(hq.topology.configDir.resolve("topology.yaml"))),
                 java.time.Duration.ofSeconds(120));
@@ -155,7 +156,8 @@ class SecurityTest {
     void thePeerHeaderIsCoveredByTheSignature() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
         String sha = VoicemailStore.sha256(audio);
-        String metadata = "{\"id\":\"east-forged-1\",\"extension\":\"1706\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
+        String metadata = "{\"id\":\"east-forged-1\",\"callId\":\"c-1\",\"from\":\"5551\",\"extension\":\"1706\",\"switchId\":\"east-sw1\","
+                + "\"recordedBy\":\"east\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
         PeerAuthentication east = new PeerAuthentication("east", directory,
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
@@ -175,6 +177,54 @@ class SecurityTest {
 
         assertThat(unknown.statusCode()).isEqualTo(401);
         assertThat(error(unknown)).isEqualTo(error(wrong).replace("hq-sw2", "rogue-sw"));
+    }
+
+    @Test
+    void aPeersMetadataIsCheckedLikeASwitchsCallAndNothingIsStoredForABadField() throws Exception {
+        byte[] audio = AudioCodecHolder.stored();
+        String sha = VoicemailStore.sha256(audio);
+        Object[][] bad = {{"receivedAt", null}, {"recordedBy", "east\n12:00:00.000 INFO forged line"},
+                {"callId", "<script>"}, {"durationMs", -5}, {"from", "a b"}, {"switchId", "../x"}};
+        for (int i = 0; i < bad.length; i++) {
+            String id = "east-badfield-" + i;
+            java.util.Map<String, Object> metadata = new java.util.LinkedHashMap<>(java.util.Map.of("id", id, "callId", "c-1",
+                    "from", "5551", "extension", "1709", "switchId", "east-sw1", "recordedBy", "east",
+                    "receivedAt", "2026-11-30T05:00:00Z", "durationMs", 1000, "sha256", sha));
+            metadata.put((String) bad[i][0], bad[i][1]);
+
+            var response = signedPeerPost(id, audio, sha, JSON.writeValueAsString(metadata));
+
+            assertThat(response.statusCode()).as(bad[i][0] + ": " + response.body()).isEqualTo(400);
+            assertThat(error(response)).contains("'" + bad[i][0] + "'").doesNotContain("\n");
+        }
+        assertThat(hq.dataDir.resolve("mailboxes/1709")).as("nothing stored").doesNotExist();
+    }
+
+    @Test
+    void oneDamagedMetadataFileOnDiskDoesNotTakeTheMailboxListingDown() throws Exception {
+        assertThat(call("hq-sw1", Credentials.switchToken("hq-sw1"), "callId=list-1&from=5551&to=1711&state=BUSY").statusCode())
+                .isEqualTo(201);
+        Path box = hq.dataDir.resolve("mailboxes/1711");
+        Files.writeString(box.resolve("planted-1.json"), "{\"id\":\"planted-1\",\"receivedAt\":null,\"heard\":false}");
+        Files.writeString(box.resolve("planted-2.json"), "{\"id\": [not json");
+
+        var listing = mailbox("/mailboxes/1711/messages", Credentials.mailbox("1711", "0000"));
+
+        assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
+        assertThat(JSON.readTree(listing.body()).findValuesAsText("callId")).contains("list-1");
+        assertThat(mailbox("/mailboxes/1711/mwi", Credentials.mailbox("1711", "0000")).statusCode()).isEqualTo(200);
+    }
+
+    private static HttpResponse<String> signedPeerPost(String id, byte[] audio, String sha, String metadata) {
+        Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
+        PeerAuthentication east = new PeerAuthentication("east", directory,
+                new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
+        String now = String.valueOf(System.currentTimeMillis());
+        String signature = east.signature("POST", "/peer/voicemail", "east", now, id, metadata, sha);
+        return hq.send("/peer/voicemail", r -> r.header(PeerIntake.MESSAGE_ID, id).header(PeerIntake.SHA256, sha)
+                .header(PeerIntake.METADATA, metadata).header(PeerAuthentication.PEER, "east")
+                .header(PeerAuthentication.TIMESTAMP, now).header(PeerAuthentication.SIGNATURE, signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(audio)));
     }
 
     @Test

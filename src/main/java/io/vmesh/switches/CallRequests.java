@@ -21,6 +21,7 @@ public final class CallRequests {
 
     private static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9._@:-]{1,128}");
     private static final Pattern CALLER = Pattern.compile("[A-Za-z0-9+*#._@-]{1,64}");
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     /** Stands for the token of a switch that has none: no token is ever equal to it. */
     private static final String UNKNOWN = "\u0000no token";
@@ -37,8 +38,8 @@ public final class CallRequests {
                          @Header("callId") String callId, @Header("from") String from, @Header("to") String to,
                          @Header("state") String state) {
         requireToken(switchId, authorization);
-        require("callId", callId, CALL_ID, "1 to 128 letters, digits or ._@:-");
-        require("from", from, CALLER, "1 to 64 letters, digits or +*#._@-");
+        requireCallId("parameter 'callId'", callId);
+        requireCaller("parameter 'from'", from);
         if (to == null || to.isEmpty()) {
             throw RejectedRequest.badRequest("parameter 'to' (the extension called) is missing");
         }
@@ -67,12 +68,27 @@ public final class CallRequests {
         }
     }
 
-    private static void require(String name, String value, Pattern pattern, String rule) {
+    /** A call id as a switch sends it; {@code what} names it in the answer ("parameter 'callId'"). */
+    public static void requireCallId(String what, String value) {
+        require(what, value, CALL_ID, "1 to 128 letters, digits or ._@:-");
+    }
+
+    /** A caller's number or name as a switch sends it. */
+    public static void requireCaller(String what, String value) {
+        require(what, value, CALLER, "1 to 64 letters, digits or +*#._@-");
+    }
+
+    /** A switch's or a server's id, as the topology spells them. */
+    public static void requireId(String what, String value) {
+        require(what, value, ID, "1 to 64 letters, digits or ._-");
+    }
+
+    private static void require(String what, String value, Pattern pattern, String rule) {
         if (value == null || value.isEmpty()) {
-            throw RejectedRequest.badRequest("parameter '" + name + "' is missing");
+            throw RejectedRequest.badRequest(what + " is missing");
         }
         if (!pattern.matcher(value).matches()) {
-            throw RejectedRequest.badRequest("parameter '" + name + "' must be " + rule + ", got '" + Printable.of(value) + "'");
+            throw RejectedRequest.badRequest(what + " must be " + rule + ", got '" + Printable.of(value) + "'");
         }
     }
 
