@@ -12,6 +12,7 @@ import io.vmesh.ops.Readiness;
 import io.vmesh.ops.SiteHealth;
 import io.vmesh.security.MailboxAccess;
 import io.vmesh.security.PeerAuthentication;
+import io.vmesh.security.PinThrottle;
 import io.vmesh.security.Secrets;
 import io.vmesh.storage.VoicemailStore;
 import io.vmesh.switches.CallRequests;
@@ -63,8 +64,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long maxClockSkewSeconds;
     @PropertyInject(value = "vmesh.security.mailbox.max-failures", defaultValue = "5")
     private int mailboxMaxFailures;
-    @PropertyInject(value = "vmesh.security.mailbox.lockout-seconds", defaultValue = "300")
-    private long mailboxLockoutSeconds;
+    @PropertyInject(value = "vmesh.security.client.max-failures", defaultValue = "20")
+    private int clientMaxFailures;
+    @PropertyInject(value = "vmesh.security.failure-decay-seconds", defaultValue = "60")
+    private long failureDecaySeconds;
 
     @PropertyInject("camel.rest.host")
     private String dataHost;
@@ -114,7 +117,8 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @BindToRegistry("mailboxAccess")
     public MailboxAccess mailboxAccess() throws java.io.IOException {
-        return new MailboxAccess(Path.of(dataDir), secrets(), mailboxMaxFailures, java.time.Duration.ofSeconds(mailboxLockoutSeconds));
+        return new MailboxAccess(Path.of(dataDir), secrets(),
+                new PinThrottle(clientMaxFailures, mailboxMaxFailures, java.time.Duration.ofSeconds(failureDecaySeconds)));
     }
 
     private AudioCodec audioCodec;

@@ -43,7 +43,7 @@ class ServerProcessIT {
             assertThat(call.statusCode()).isEqualTo(201);
             String id = JSON.readTree(call.body()).get("messageId").asText();
             var list = send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq") + "/mailboxes/1800/messages"))
-                    .header("Authorization", Credentials.mailbox("1800", Credentials.DEFAULT_PIN)).build());
+                    .header("Authorization", Credentials.claim(HTTP, topology.dataUrl("hq"), "1800")).build());
             assertThat(JSON.readTree(list.body()).findValuesAsText("id")).containsExactly(id);
 
             var observe = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq") + "/observe/health")).build());

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * cluster-secret = ...          HMAC key every server signs and checks peer requests with
  * switch.&lt;switchId&gt; = ...      bearer token of each switch
  * mailbox.default-pin = ...     PIN of a mailbox whose owner has not set one
+ * mailbox.pin-key = ...         key of the PIN hashes in the data directory (HMAC before PBKDF2)
  * </pre>
  */
 public final class Secrets {
@@ -34,6 +35,7 @@ public final class Secrets {
     private final byte[] clusterSecret;
     private final Map<String, String> switchTokens = new TreeMap<>();
     private final String defaultPin;
+    private final byte[] pinKey;
     private final Path file;
     private final boolean demo;
 
@@ -53,6 +55,11 @@ public final class Secrets {
         if (!defaultPin.matches("[0-9]{4,12}")) {
             throw new IllegalArgumentException(file + ": mailbox.default-pin must be 4 to 12 digits");
         }
+        String pin = p.getProperty("mailbox.pin-key", "").trim();
+        if (pin.length() < 16) {
+            throw new IllegalArgumentException(file + ": mailbox.pin-key must be at least 16 characters (docs/security.md)");
+        }
+        this.pinKey = pin.getBytes(StandardCharsets.UTF_8);
         for (String name : p.stringPropertyNames()) {
             if (name.startsWith("switch.")) {
                 switchTokens.put(name.substring("switch.".length()), p.getProperty(name).trim());
@@ -66,7 +73,7 @@ public final class Secrets {
             }
         }
         this.file = file;
-        this.demo = cluster.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
+        this.demo = cluster.startsWith(DEMO_PREFIX) || pin.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
         if (demo) {
             LOG.warn("""
 
@@ -102,6 +109,10 @@ public final class Secrets {
         } catch (java.net.UnknownHostException e) {
             return false;
         }
+    }
+
+    byte[] pinKey() {
+        return pinKey;
     }
 
     byte[] clusterSecret() {
