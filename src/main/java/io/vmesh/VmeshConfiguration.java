@@ -13,6 +13,8 @@ import io.vmesh.ops.SiteHealth;
 import io.vmesh.security.MailboxAccess;
 import io.vmesh.security.PeerAuthentication;
 import io.vmesh.security.PinThrottle;
+import io.vmesh.security.RequestHeadCheck;
+import io.vmesh.switches.DataPortLimits;
 import io.vmesh.security.Secrets;
 import io.vmesh.storage.VoicemailStore;
 import io.vmesh.switches.CallRequests;
@@ -76,6 +78,14 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @PropertyInject(value = "vmesh.http.request-read-timeout-ms", defaultValue = "60000")
     private long requestReadTimeoutMs;
+    @PropertyInject(value = "vmesh.http.max-connections", defaultValue = "256")
+    private int maxConnections;
+    @PropertyInject(value = "vmesh.http.max-bytes-in-flight", defaultValue = "67108864")
+    private long maxBytesInFlight;
+    @PropertyInject(value = "vmesh.http.idle-timeout-ms", defaultValue = "60000")
+    private long idleTimeoutMs;
+    @PropertyInject(value = "camel.rest.endpoint-properties.chunkedMaxContentLength", defaultValue = "1048576")
+    private long largestBody;
 
     private Directory directory;
     private VoicemailStore voicemailStore;
@@ -95,9 +105,26 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new RequestReadTimeout(java.time.Duration.ofMillis(requestReadTimeoutMs));
     }
 
+    /** The data port refuses unauthenticated calls and migrations on their head (endpoint option {@code decoders}). */
+    @BindToRegistry("requestHeadCheck")
+    public RequestHeadCheck requestHeadCheck() {
+        return new RequestHeadCheck(callRequests(), peerAuthentication());
+    }
+
+    /** The data port's caps on connections and on bytes in flight, and its idle timeout (endpoint option {@code decoders}). */
+    @BindToRegistry("dataPortLimits")
+    public DataPortLimits dataPortLimits() {
+        return new DataPortLimits(maxConnections, maxBytesInFlight, largestBody, java.time.Duration.ofMillis(idleTimeoutMs));
+    }
+
+    private CallRequests callRequests;
+
     @BindToRegistry("callRequests")
     public CallRequests callRequests() {
-        return new CallRequests(directory(), secrets());
+        if (callRequests == null) {
+            callRequests = new CallRequests(directory(), secrets());
+        }
+        return callRequests;
     }
 
     private Secrets secrets;
@@ -110,9 +137,14 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return secrets;
     }
 
+    private PeerAuthentication peerAuthentication;
+
     @BindToRegistry("peerAuthentication")
     public PeerAuthentication peerAuthentication() {
-        return new PeerAuthentication(site, directory(), secrets(), java.time.Duration.ofSeconds(maxClockSkewSeconds));
+        if (peerAuthentication == null) {
+            peerAuthentication = new PeerAuthentication(site, directory(), secrets(), java.time.Duration.ofSeconds(maxClockSkewSeconds));
+        }
+        return peerAuthentication;
     }
 
     @BindToRegistry("mailboxAccess")

@@ -57,11 +57,14 @@ public final class PeerAuthentication {
                 request.getHeader(PeerIntake.SHA256, String.class)));
     }
 
-    /** Checks a peer request before anything else is done with it. */
-    public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
-                       @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
-                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
-                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
+    /**
+     * 401 unless signed by a peer with the cluster secret, 403 if signed too far from this server's
+     * clock; returns this server's time. Everything signed is in the request's head (the body's
+     * digest included), so this runs on the head, before the body is read (RequestHeadCheck), and
+     * again in the route with the replay check.
+     */
+    public long checkSignature(String method, String uri, String peer, String timestamp, String signature, String messageId,
+                               String metadata, String bodyDigest) {
         if (peer == null || timestamp == null || signature == null) {
             throw new RejectedRequest(401, "peer requests must be signed (" + PEER + ", " + TIMESTAMP + ", " + SIGNATURE + ")");
         }
@@ -84,6 +87,18 @@ public final class PeerAuthentication {
             throw new RejectedRequest(403, "the request was signed " + Math.abs(now - sent) / 1000
                     + " s away from this server's clock; at most " + maxSkewMillis / 1000 + " s are accepted");
         }
+        return now;
+    }
+
+    /**
+     * Checks a peer request before anything else is done with it: {@link #checkSignature}, then that
+     * the signature was not accepted before (a replay).
+     */
+    public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
+                       @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
+                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
+                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
+        long now = checkSignature(method, uri, peer, timestamp, signature, messageId, metadata, bodyDigest);
         synchronized (seen) {
             // oldest first: drop from the head only what left the window, not a walk of every entry per request
             for (Iterator<Long> oldest = seen.values().iterator(); oldest.hasNext() && oldest.next() < now - 2 * maxSkewMillis; ) {
