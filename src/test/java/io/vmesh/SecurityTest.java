@@ -306,6 +306,36 @@ class SecurityTest {
     }
 
     @Test
+    void nothingOfARequestComesBackInTheHeadersOfItsAnswer() throws Exception {
+        String owner = Credentials.claim(HTTP, hq.topology.dataUrl("hq"), "1712");
+        String injected = "Location=http://evil.example/&Retry-After=9999&Content-Type=text/evil&WWW-Authenticate=evil";
+        List<HttpResponse<String>> answers = List.of(
+                hq.send("/health?" + injected, r -> hostile(r).GET()),
+                hq.send("/mailboxes/2001/messages?" + injected, r -> hostile(r).GET()), // 307 to east
+                hq.send("/mailboxes/1712/messages/no-such-1?" + injected, r -> hostile(r).header("Authorization", owner).DELETE()),
+                hq.send("/mailboxes/1712/mwi?" + injected, r -> hostile(r).header("Authorization", owner).GET()),
+                hq.send("/mailboxes/1712/pin?" + injected, r -> hostile(r).header("Authorization", owner)
+                        .PUT(HttpRequest.BodyPublishers.ofString(Credentials.OWNER_PIN))),
+                hq.send("/switch/hq-sw1/calls?callId=r-1&from=1&to=1712&state=ANSWERED&" + injected,
+                        r -> hostile(r).header("Authorization", Credentials.switchToken("hq-sw1")).POST(HttpRequest.BodyPublishers.noBody())));
+
+        for (HttpResponse<String> answer : answers) {
+            String where = answer.request().method() + " " + answer.uri().getPath() + " " + answer.statusCode();
+            assertThat(answer.headers().allValues("Location")).as(where).noneMatch(v -> v.contains("evil"));
+            assertThat(answer.headers().allValues("Retry-After")).as(where).noneMatch(v -> v.contains("9999"));
+            assertThat(answer.headers().allValues("Content-Type")).as(where).noneMatch(v -> v.contains("evil"));
+            assertThat(answer.headers().allValues("WWW-Authenticate")).as(where).noneMatch(v -> v.contains("evil"));
+        }
+        assertThat(answers.get(1).headers().firstValue("Location")).as("the home's own address")
+                .hasValueSatisfying(v -> assertThat(v).startsWith(hq.topology.dataUrl("east") + "/mailboxes/2001/messages"));
+    }
+
+    private static HttpRequest.Builder hostile(HttpRequest.Builder request) {
+        return request.header("Content-Type", "text/evil").header("Retry-After", "9999")
+                .header("X-Location", "x").setHeader("Location", "http://evil.example/").header("WWW-Authenticate", "evil");
+    }
+
+    @Test
     void secretsAppearInNoLogMetricOrJolokiaAnswer() throws Exception {
         String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + "/observe/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
