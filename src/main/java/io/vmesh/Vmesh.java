@@ -1,5 +1,6 @@
 package io.vmesh;
 
+import io.vmesh.security.ManagementLogin;
 import io.vmesh.tools.OutageDemo;
 import io.vmesh.tools.SwitchSimulator;
 import io.vmesh.topology.Directory;
@@ -66,6 +67,15 @@ public final class Vmesh {
         main.addOverrideProperty("vmesh.config-dir", config.toString());
         main.addOverrideProperty("vmesh.topology", topology.toString());
         main.addOverrideProperty("vmesh.data-dir", data.toString());
+        // the management port asks for management.user / management.password of the secrets file
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void beforeConfigure(org.apache.camel.main.BaseMainSupport configuring) {
+                Path secrets = Path.of(configuring.getCamelContext().resolvePropertyPlaceholders("{{vmesh.security.secrets-file}}"));
+                configuring.configure().httpManagementServer().withAuthenticationEnabled(true).withAuthenticationPath("/*")
+                        .setBasicPropertiesFile(ManagementLogin.usersFile(secrets).toString());
+            }
+        });
         if (options.containsKey("demo")) {
             main.addOverrideProperty("vmesh.allow-demo-secrets", "true");
         }

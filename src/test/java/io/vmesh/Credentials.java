@@ -18,6 +18,11 @@ public final class Credentials {
         return "Bearer demo-" + switchId;
     }
 
+    /** The management port's login (management.user, management.password). */
+    public static String management() {
+        return mailbox("operator", "demo-management-change-me");
+    }
+
     public static String mailbox(String extension, String pin) {
         return "Basic " + Base64.getEncoder().encodeToString((extension + ":" + pin).getBytes(StandardCharsets.UTF_8));
     }

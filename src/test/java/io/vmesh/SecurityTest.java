@@ -337,12 +337,13 @@ class SecurityTest {
 
     @Test
     void secretsAppearInNoLogMetricOrJolokiaAnswer() throws Exception {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + "/observe/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + "/observe/metrics"))
+                        .header("Authorization", Credentials.management()).build(), HttpResponse.BodyHandlers.ofString()).body();
         String properties = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq")
-                        + "/observe/jolokia/exec/org.apache.camel:context=vmesh-hq,type=services,name=PropertiesComponent/dumpProperties()")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        for (String secret : List.of("demo-cluster-secret-change-me", "demo-hq-sw1")) {
+                        + "/observe/jolokia/read/org.apache.camel:context=vmesh-hq,type=services,*"))
+                        .header("Authorization", Credentials.management()).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(properties).contains("\"status\":200");
+        for (String secret : List.of("demo-cluster-secret-change-me", "demo-hq-sw1", "demo-pin-key-change-me", "demo-management-change-me")) {
             assertThat(metrics).doesNotContain(secret);
             assertThat(properties).doesNotContain(secret);
         }

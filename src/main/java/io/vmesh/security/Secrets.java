@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * switch.&lt;switchId&gt; = ...      bearer token of each switch
  * mailbox.default-pin = ...     PIN of a mailbox whose owner has not set one
  * mailbox.pin-key = ...         key of the PIN hashes in the data directory (HMAC before PBKDF2)
+ * management.user = ...         login of the management port (ManagementLogin)
+ * management.password = ...
  * </pre>
  */
 public final class Secrets {
@@ -73,7 +75,8 @@ public final class Secrets {
             }
         }
         this.file = file;
-        this.demo = cluster.startsWith(DEMO_PREFIX) || pin.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
+        this.demo = cluster.startsWith(DEMO_PREFIX) || pin.startsWith(DEMO_PREFIX)
+                || p.getProperty("management.password", "").trim().startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
         if (demo) {
             LOG.warn("""
 
