@@ -321,7 +321,8 @@ class SecurityTest {
 
         for (HttpResponse<String> answer : answers) {
             String where = answer.request().method() + " " + answer.uri().getPath() + " " + answer.statusCode();
-            assertThat(answer.headers().allValues("Location")).as(where).noneMatch(v -> v.contains("evil"));
+            // (a 307 carries the request's own URL to its home, query and all: only a copied value would start with it)
+            assertThat(answer.headers().allValues("Location")).as(where).noneMatch(v -> v.startsWith("http://evil"));
             assertThat(answer.headers().allValues("Retry-After")).as(where).noneMatch(v -> v.contains("9999"));
             assertThat(answer.headers().allValues("Content-Type")).as(where).noneMatch(v -> v.contains("evil"));
             assertThat(answer.headers().allValues("WWW-Authenticate")).as(where).noneMatch(v -> v.contains("evil"));
