@@ -90,8 +90,7 @@ public final class MailboxAccess {
         Stored own = stored(extension);
         // the same work whether the mailbox has its own PIN or the default one: timing tells neither
         boolean matches = credentials[0].equals(extension) & matches(own == null ? defaultPin : own, credentials[1]);
-        if (!matches) {
-            throttle.failed(attempt);
+        if (!matches) { // the reserved failure stays counted
             if (own != null && !own.keyId().equals(keyId)) {
                 LOG.warn("The PIN of mailbox {} was set with another mailbox.pin-key and can no longer be checked; "
                         + "delete {} to give the mailbox the default PIN again (docs/security.md)", extension, pins.resolve(extension));

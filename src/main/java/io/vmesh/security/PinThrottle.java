@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public final class PinThrottle {
 
-    /** Accepted: the check may go ahead; give it back with {@link #succeeded} or keep it with {@link #failed}. */
+    /** Accepted: the check may go ahead, counted as a failure; a right PIN gives it back ({@link #succeeded}). */
     public record Reservation(String client, String mailbox, boolean countedOnMailbox) {
     }
 
@@ -99,11 +99,6 @@ public final class PinThrottle {
             current(mailboxes, reservation.mailbox(), now).level--;
         }
         knownOwners.put(reservation.client() + " " + reservation.mailbox(), Boolean.TRUE);
-    }
-
-    /** A wrong PIN: the reserved failure stays counted (it decays like any other). */
-    public void failed(Reservation reservation) {
-        // nothing to do: reserve() counted it already
     }
 
     private Count current(Map<String, Count> counts, String key, long now) {
