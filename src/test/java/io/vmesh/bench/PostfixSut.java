@@ -469,9 +469,11 @@ final class PostfixSut implements AutoCloseable {
         }
     }
 
+    /** Stops both instances and deletes their directories (queues, Maildirs, logs), whatever happened before. */
     @Override
     public void close() throws Exception {
         stopQuietly();
+        Benchmark.deleteTree(root);
         try {
             Runtime.getRuntime().removeShutdownHook(cleanup);
         } catch (IllegalStateException | IllegalArgumentException e) {
