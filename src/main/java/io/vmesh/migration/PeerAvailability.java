@@ -156,7 +156,7 @@ public final class PeerAvailability {
         // peers per round so that each is asked once per sweep interval
         long share = (long) Math.ceil(others.size() * (double) Math.max(1, roundIntervalMs) / sweepIntervalMs);
         others.stream()
-                .sorted(java.util.Comparator.comparing((Directory.Server s) -> lastAsked.getOrDefault(s.id(), 0L)))
+                .sorted(java.util.Comparator.comparing((Directory.Server s) -> lastAsked.getOrDefault(s.id(), Long.MIN_VALUE)))
                 .limit(share)
                 .forEach(s -> probeQuietly(s.id()));
     }

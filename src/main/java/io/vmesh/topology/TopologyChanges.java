@@ -54,7 +54,7 @@ public final class TopologyChanges {
                 throw new IllegalArgumentException(file + " has no server '" + site + "' (this server, --site)");
             }
         } catch (RuntimeException e) {
-            LOG.error("Refused the changed {}: {}; the topology in force since {} stays", file, oneLine(e.getMessage()), inForceSince);
+            LOG.error("Refused the changed topology: {}; the topology in force since {} stays", oneLine(e.getMessage()), inForceSince);
             return false;
         }
         if (directory.sameTopologyAs(newer)) {
