@@ -120,6 +120,8 @@ final class ScaleBench {
                 }
                 Thread.sleep(100);
             }
+            inForce.forEach((site, at) -> log(String.format(Locale.ROOT, "scale: %s has the change in force %.1f s after the write",
+                    site, (at - written) / 1e9)));
             double everyServer = (inForce.values().stream().mapToLong(Long::longValue).max().orElse(deadline) - written) / 1e9;
             rows.put("scale: live change in force on every running server (s)", inForce.size() < sites.size()
                     ? "NOT DONE: " + inForce.size() + " of " + sites.size()
@@ -135,6 +137,10 @@ final class ScaleBench {
             }
             rows.put("scale: the new server has the 3 messages waiting for its range (s after its /health)", count(box) < 3
                     ? "NOT DONE: " + count(box) + " of 3" : String.format(Locale.ROOT, "%.1f", (System.nanoTime() - lateUp) / 1e9));
+            if (servers.containsKey("hq")) { // what hq did with its migration routes, for the record
+                Files.readAllLines(servers.get("hq").log).stream().filter(l -> l.contains("MigrationRoutes") || l.contains("Topology"))
+                        .forEach(l -> log("scale: hq: " + l));
+            }
         } finally {
             for (VmeshProcess p : servers.values()) {
                 p.stop();
