@@ -166,8 +166,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
             MeterRegistry registry = ctx.getRegistry().findSingleByType(MeterRegistry.class);
             if (registry != null) {
                 migrationBacklog().bindTo(registry);
-                io.micrometer.core.instrument.FunctionCounter.builder("vmesh.peers.probes", peerAvailability(), PeerAvailability::probesSent)
-                        .description("GET /health requests sent to peers since start").register(registry);
+                if (registry.find("vmesh.peers.probes").functionCounter() == null) { // told again as routes are added
+                    io.micrometer.core.instrument.FunctionCounter.builder("vmesh.peers.probes", peerAvailability(), PeerAvailability::probesSent)
+                            .description("GET /health requests sent to peers since start").register(registry);
+                }
             }
         });
     }

@@ -60,6 +60,9 @@ public final class MigrationRoutes implements StartupListener {
 
     @Override
     public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+        if (changes != null) {
+            return; // once per start of the context
+        }
         changes = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "vmesh-migration-routes");
         this.context = context;
         Set<String> homes = new java.util.TreeSet<>(backlog.get().waitingHomes());

@@ -53,14 +53,28 @@ final class ScaleBench {
         }
         Map<String, VmeshProcess> servers = new LinkedHashMap<>();
         Map<String, Double> secondsToHealth = new LinkedHashMap<>();
+        Map<String, Double> cpuToHealth = new LinkedHashMap<>();
+        // the same server in the shipped 3-server topology, on the machine as it is now: the reference
+        TestTopology three = new TestTopology(root.resolve("config-3"));
+        VmeshProcess reference = new VmeshProcess(three, "hq", root.resolve("hq-3")).withJvmOptions(Sut.JVM_OPTIONS);
+        long launchedReference = System.nanoTime();
+        reference.start();
+        double referenceS = (System.nanoTime() - launchedReference) / 1e9;
+        double referenceCpuS = Sut.cpuMillis(reference.pid()) / 1e3;
+        double referenceThreads = status(reference.pid(), "Threads:");
+        reference.stop();
+        log(String.format(Locale.ROOT, "scale: reference, hq in the 3-server topology: healthy %.1f s after launch (CPU %.1f s), %.0f threads",
+                referenceS, referenceCpuS, referenceThreads));
         try {
             for (String site : sites) { // one at a time: each start measured alone, as an operator's restart is
                 VmeshProcess p = new VmeshProcess(t, site, root.resolve(site)).withJvmOptions(Sut.JVM_OPTIONS);
                 long launched = System.nanoTime();
                 p.start();
                 secondsToHealth.put(site, (System.nanoTime() - launched) / 1e9);
+                cpuToHealth.put(site, Sut.cpuMillis(p.pid()) / 1e3);
                 servers.put(site, p);
-                log(String.format(Locale.ROOT, "scale: %s healthy %.1f s after launch", site, secondsToHealth.get(site)));
+                log(String.format(Locale.ROOT, "scale: %s healthy %.1f s after launch (CPU %.1f s)", site, secondsToHealth.get(site),
+                        cpuToHealth.get(site)));
             }
             Thread.sleep(5_000); // start-up's own work settles
             Map<String, Double> probesBefore = probes(t, sites);
@@ -84,7 +98,10 @@ final class ScaleBench {
             rows.put("scale: idle server, " + entries + "-server topology, threads (max / mean of " + running + ")", maxMean(threads, "%.0f"));
             rows.put("scale: idle server, RSS (MB, max / mean)", maxMean(rss, "%.0f"));
             rows.put("scale: idle server, heap after GC (MB, max / mean)", maxMean(heap, "%.1f"));
-            rows.put("scale: launch to /health (s, max / mean)", maxMean(secondsToHealth, "%.1f"));
+            rows.put("scale: launch to /health (s, max / mean)", maxMean(secondsToHealth, "%.1f")
+                    + String.format(Locale.ROOT, "; 3-server topology %.1f", referenceS));
+            rows.put("scale: CPU used until /health (s, max / mean)", maxMean(cpuToHealth, "%.1f")
+                    + String.format(Locale.ROOT, "; 3-server topology %.1f", referenceCpuS));
             rows.put("scale: probes at rest, whole company (per s)", String.format(Locale.ROOT, "%.2f (%d servers, %.0f s)", probesPerS, running, restS));
 
             // a backlog on hq for five homes that are down, and messages for every running server
