@@ -61,7 +61,7 @@ class LiveTopologyIT {
     private static List<String> mailbox(TestTopology t, String home, String ext) throws Exception {
         String path = "/mailboxes/" + ext + "/messages";
         return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(t.dataUrl(home) + path))
-                .header("Authorization", Credentials.forMailboxPath(path)).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .header("Authorization", Credentials.claim(HTTP, t.dataUrl(home), ext)).build(), HttpResponse.BodyHandlers.ofString()).body())
                 .findValuesAsText("id");
     }
 
