@@ -25,7 +25,7 @@ public final class SipStackLog implements StackLogger {
     @Override public void logFatalError(String message) { LOG.error(message); }
     @Override public void logError(String message) { LOG.warn("SIP stack: {}", message); }
     @Override public void logError(String message, Exception ex) { LOG.warn("SIP stack: {}: {}", message, String.valueOf(ex)); }
-    @Override public void logWarning(String message) { LOG.warn("SIP stack: {}", message); }
+    @Override public void logWarning(String message) { LOG.debug("SIP stack: {}", message); } // its start-up chatter (TLS defaults)
     @Override public void logInfo(String message) { LOG.debug(message); }
     @Override public void disableLogging() { }
     @Override public void enableLogging() { }
