@@ -24,6 +24,11 @@ final class Baresip implements AutoCloseable {
      * @param speech  the WAV baresip plays as its microphone
      */
     Baresip(Path dir, String aor, String switchId, String password, Path speech) {
+        this(dir, aor, switchId, password, speech, false);
+    }
+
+    /** With {@code mwi}, the account registers (baresip subscribes to message waiting once registered). */
+    Baresip(Path dir, String aor, String switchId, String password, Path speech, boolean mwi) {
         this.dir = dir;
         try {
             Files.createDirectories(dir);
@@ -46,7 +51,7 @@ final class Baresip implements AutoCloseable {
                     "module_app mwi.so",
                     ""));
             Files.writeString(dir.resolve("accounts"), "<" + aor + ">;auth_user=" + switchId + ";auth_pass=" + password
-                    + ";regint=0;answermode=manual\n");
+                    + ";regint=" + (mwi ? 600 : 0) + ";mwi=" + (mwi ? "yes" : "no") + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

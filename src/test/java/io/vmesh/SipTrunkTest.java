@@ -77,6 +77,85 @@ class SipTrunkTest {
         }
     }
 
+    @Test
+    void baresipCallForAnExtensionOfAnotherServerReachesItsHomeMailboxByMigration() throws Exception {
+        String ext = "3001";
+        try (Baresip pbx = new Baresip(dir.resolve("call-remote"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw2", "demo-hq-sw2", speech)) {
+            pbx.start(Duration.ofSeconds(4), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+            pbx.awaitExit(Duration.ofSeconds(30));
+            JsonNode messages = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(west.get("/mailboxes/" + ext + "/messages").body()),
+                    list -> list.size() == 1);
+            JsonNode message = messages.get(0);
+            assertThat(message.get("recordedBy").asText()).isEqualTo("hq");
+            byte[] audio = west.getBytes("/mailboxes/" + ext + "/messages/" + message.get("id").asText() + "/audio").body();
+            assertThat(bestAlignedSnrDb(speechSamples, Audio.pcmSamples(audio))).isGreaterThan(25);
+        }
+    }
+
+    @Test
+    void baresipMwiReportsWaitingMessagesAndNoneOnceHeardOrDeleted() throws Exception {
+        String ext = "1310";
+        try (Baresip phone = new Baresip(dir.resolve("mwi"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech, true)) {
+            phone.start(Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(15)).until(() -> phone.output().contains("Voice-Message: 0/0"));
+
+            String id = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=5550100&to=" + ext + "&state=NO_ANSWER",
+                    Audio.resource("speech-03.wav")).body()).get("messageId").asText();
+            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 0/0").contains("Messages-Waiting: yes"));
+            assertThat(after(phone.output(), "Voice-Message: 0/0")).contains("Voice-Message: 1/0");
+
+            assertThat(hq.post("/mailboxes/" + ext + "/messages/" + id + "/heard").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 1/0").contains("Voice-Message: 0/1"));
+            assertThat(after(phone.output(), "Voice-Message: 1/0")).contains("Messages-Waiting: no");
+
+            assertThat(hq.delete("/mailboxes/" + ext + "/messages/" + id).statusCode()).isEqualTo(204);
+            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 0/1").contains("Voice-Message: 0/0"));
+        }
+    }
+
+    private static String after(String text, String marker) {
+        int at = text.indexOf(marker);
+        return at < 0 ? "" : text.substring(at + marker.length());
+    }
+
+    @Test
+    void optionsIsAnswered200WithoutCredentials() {
+        Sipsak.Result result = Sipsak.run("-s", "sip:vmesh@" + topology.sipAddress("hq"));
+
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.lastStatus()).isEqualTo("SIP/2.0 200 OK");
+    }
+
+    @Test
+    void inviteRefusalsCarryTheirSipCodesAndStoreNothing() {
+        String hqSip = topology.sipAddress("hq");
+        int filesBefore = hq.storedFiles().size();
+
+        assertThat(refusal(Sipsak.invite("1400", hqSip, "0 8 101"), "hq-sw1", "wrong-password")).startsWith("SIP/2.0 403");
+        assertThat(refusal(Sipsak.invite("1400", hqSip, "0 8 101"), "no-such-switch", "demo-hq-sw1")).startsWith("SIP/2.0 403");
+        assertThat(refusal(Sipsak.invite("4999", hqSip, "0 8 101"), "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 404");
+        assertThat(refusal(Sipsak.invite("1999", hqSip, "0 8 101"), "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 480");
+        assertThat(refusal(Sipsak.invite("1400", hqSip, "9 18"), "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 488");
+
+        assertThat(hq.storedFiles()).hasSize(filesBefore);
+        assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory();
+    }
+
+    @Test
+    void inviteWithoutCredentialsIsChallenged() {
+        Sipsak.Result result = Sipsak.send(dir, Sipsak.invite("1400", topology.sipAddress("hq"), "0 8 101"),
+                "sip:1400@" + topology.sipAddress("hq"), null, null);
+
+        // sipsak answers the challenge with no password: the 401 comes first, then the 403
+        assertThat(result.output()).contains("SIP/2.0 401 Unauthorized").contains("WWW-Authenticate: Digest").contains("realm=\"vmesh\"");
+        assertThat(result.lastStatus()).startsWith("SIP/2.0 403");
+    }
+
+    private static String refusal(String request, String user, String password) {
+        Sipsak.Result result = Sipsak.send(dir, request, "sip:" + request.split(" ")[1].substring(4), user, password);
+        return result.lastStatus();
+    }
+
     /** The first seconds of a WAV, written as 8 kHz 16-bit PCM for baresip; their samples. */
     static short[] firstSeconds(byte[] wav, double seconds, Path target) throws Exception {
         short[] all = Audio.pcmSamples(wav);

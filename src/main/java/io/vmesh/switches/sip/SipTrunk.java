@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
 public final class SipTrunk implements SipListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(SipTrunk.class);
-    static final String ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, NOTIFY";
+    static final String ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, SUBSCRIBE, REGISTER";
 
     /** Runs a finished recording through the routes. */
     public interface RecordingHandler {
@@ -201,6 +201,7 @@ public final class SipTrunk implements SipListener {
                 case Request.CANCEL -> cancel(event);
                 case Request.OPTIONS -> options(request);
                 case Request.SUBSCRIBE -> summaries.subscribe(event);
+                case Request.REGISTER -> register(request);
                 default -> {
                     Response notAllowed = response(request, Response.METHOD_NOT_ALLOWED);
                     notAllowed.addHeader(headers.createAllowHeader(ALLOW));
@@ -225,6 +226,25 @@ public final class SipTrunk implements SipListener {
         ok.addHeader(headers.createAllowHeader(ALLOW));
         ok.addHeader(headers.createAcceptHeader("application", "sdp"));
         ok.addHeader(headers.createAllowEventsHeader("message-summary"));
+        provider.sendResponse(ok);
+    }
+
+    /**
+     * A PBX (or phone) that registers its trunk: 200 for a switch, the binding not kept (vmesh never
+     * calls anybody). It lets clients that subscribe to message waiting only once registered do so.
+     */
+    private void register(Request request) throws Exception {
+        if (authenticated(request) == null) {
+            return;
+        }
+        Response ok = response(request, Response.OK);
+        javax.sip.header.ExpiresHeader expires = request.getExpires();
+        ContactHeader contact = (ContactHeader) request.getHeader(ContactHeader.NAME);
+        if (contact != null) {
+            int seconds = contact.getExpires() >= 0 ? contact.getExpires() : expires != null ? expires.getExpires() : 3600;
+            contact.setExpires(Math.min(seconds, (int) settings.maxSubscription().toSeconds()));
+            ok.addHeader(contact);
+        }
         provider.sendResponse(ok);
     }
 
