@@ -34,7 +34,6 @@ final class Baresip implements AutoCloseable {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("config"), String.join("\n",
                     "poll_method epoll",
-                    "sip_listen 127.0.0.1:" + TestTopology.freePort(),
                     "net_interface 127.0.0.1",
                     "audio_player aufile," + dir.resolve("heard.wav"),
                     "audio_source aufile," + speech,
