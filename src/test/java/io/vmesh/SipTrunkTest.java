@@ -113,6 +113,17 @@ class SipTrunkTest {
         }
     }
 
+    @Test
+    void messageSummarySubscriptionForAnExtensionHomedElsewhereIsRedirectedToItsHome() {
+        String hqSip = topology.sipAddress("hq");
+        Sipsak.Result moved = Sipsak.send(dir, Sipsak.subscribe("3002", hqSip, "message-summary", 600), "sip:3002@" + hqSip, "hq-sw1", "demo-hq-sw1");
+
+        // sipsak follows the 302 to the Contact it names: west, the home of 3002
+        assertThat(moved.output()).contains("received redirect").contains("SUBSCRIBE sip:3002@" + topology.sipAddress("west") + " SIP/2.0");
+        Sipsak.Result badEvent = Sipsak.send(dir, Sipsak.subscribe("1311", hqSip, "presence", 600), "sip:1311@" + hqSip, "hq-sw1", "demo-hq-sw1");
+        assertThat(badEvent.lastStatus()).startsWith("SIP/2.0 489");
+    }
+
     private static String after(String text, String marker) {
         int at = text.indexOf(marker);
         return at < 0 ? "" : text.substring(at + marker.length());

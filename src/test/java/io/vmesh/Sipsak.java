@@ -62,6 +62,21 @@ final class Sipsak {
         }
     }
 
+    /** A message-summary SUBSCRIBE for {@code ext} at {@code server}. */
+    static String subscribe(String ext, String server, String event, int expires) {
+        return "SUBSCRIBE sip:" + ext + "@" + server + " SIP/2.0\r\n"
+                + "From: <sip:" + ext + "@127.0.0.1>;tag=" + Long.toHexString(System.nanoTime()) + "\r\n"
+                + "To: <sip:" + ext + "@" + server + ">\r\n"
+                + "Call-ID: " + java.util.UUID.randomUUID() + "@127.0.0.1\r\n"
+                + "CSeq: 1 SUBSCRIBE\r\n"
+                + "Contact: <sip:" + ext + "@127.0.0.1>\r\n"
+                + "Max-Forwards: 70\r\n"
+                + "Event: " + event + "\r\n"
+                + "Accept: application/simple-message-summary\r\n"
+                + "Expires: " + expires + "\r\n"
+                + "Content-Length: 0\r\n\r\n";
+    }
+
     /** An INVITE to {@code ext} at {@code server} offering {@code formats} (e.g. "0 8 101"), with extra header lines. */
     static String invite(String ext, String server, String formats, String... headers) {
         String sdp = "v=0\r\no=pbx 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
