@@ -197,12 +197,8 @@ public final class MediaSession implements AutoCloseable {
             return;
         }
         stopped = true;
+        pool.closeChannel(channel);
         pool.release(this);
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // the port is free either way
-        }
     }
 
     /** Closes the file as a crash would leave it, for a server shutting down mid-call. */

@@ -151,7 +151,28 @@ public final class MediaSessions implements AutoCloseable {
             byIndex[index] = null;
             active--;
         }
-        selector.wakeup(); // a closed socket keeps its port until the selector has let go of it
+    }
+
+    /**
+     * Closes a call's socket and waits (briefly) until the selector has let go of it: until then the
+     * JDK keeps the socket, and its port, open.
+     */
+    void closeChannel(DatagramChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closed all the same
+        }
+        selector.wakeup();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (channel.isRegistered() && receiver.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void tick(ByteBuffer out) {
