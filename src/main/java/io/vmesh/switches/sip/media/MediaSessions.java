@@ -52,6 +52,11 @@ public final class MediaSessions implements AutoCloseable {
     private final Thread receiver;
     private final ScheduledExecutorService clock;
     private volatile boolean closed;
+    private final java.util.concurrent.ExecutorService events = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "vmesh-rtp-ended");
+        t.setDaemon(true);
+        return t;
+    });
 
     public MediaSessions(MediaSettings settings) {
         this.settings = settings;
@@ -140,6 +145,11 @@ public final class MediaSessions implements AutoCloseable {
         return capacity;
     }
 
+    /** Where the sessions' {@code ended()} futures are completed. */
+    java.util.concurrent.Executor events() {
+        return events;
+    }
+
     void startSending(MediaSession session) {
         sending.add(session);
     }
@@ -164,6 +174,9 @@ public final class MediaSessions implements AutoCloseable {
             // closed all the same
         }
         selector.wakeup();
+        if (Thread.currentThread() == receiver) {
+            return; // the selector lets go of it when this thread is back in its loop
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         while (channel.isRegistered() && receiver.isAlive() && System.nanoTime() < deadline) {
             try {
@@ -233,6 +246,7 @@ public final class MediaSessions implements AutoCloseable {
     public void close() {
         closed = true;
         clock.shutdownNow();
+        events.shutdown();
         MediaSession[] open;
         synchronized (this) {
             open = byIndex.clone();
