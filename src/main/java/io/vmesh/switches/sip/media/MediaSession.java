@@ -37,8 +37,8 @@ public final class MediaSession implements AutoCloseable {
     static final int SOUND_LEVEL = 160;
     static final int MAX_PAYLOAD = 1024;
     static final int PROMPT_SAMPLES_PER_PACKET = 160;
-    /** At most this many packets are sent at once after the clock was held up (the rest are skipped). */
-    static final int MAX_BURST = 3;
+    /** At most this many packets (200 ms) are sent at once after the clock was held up; older ones are skipped. */
+    static final int MAX_BURST = 10;
     static final int COMFORT_NOISE = 13; // RFC 3389: silence the sender did not send
 
     private static final int EMPTY = 0, AUDIO = 1, SILENT = 2, EVENT = 3, HASH_EVENT = 4;
