@@ -41,6 +41,18 @@ public final class CallRequests {
         if (!Secrets.same(secrets.switchToken(switchId).orElse(null), token)) {
             throw new RejectedRequest(401, "switch " + switchId + " must authenticate with its token (Authorization: Bearer ...)");
         }
+        validateCall(switchId, callId, from, to, state);
+    }
+
+    /**
+     * The checks of a call's parameters, for a switch authenticated already (the SIP trunk's digest):
+     * the same rules as {@link #validate}, the same refusals.
+     */
+    public void validateCall(@Header("switchId") String switchId, @Header("callId") String callId,
+                             @Header("from") String from, @Header("to") String to, @Header("state") String state) {
+        if (switchId == null || !directory.isKnownSwitch(switchId)) {
+            throw new RejectedRequest(403, "switch '" + Printable.of(switchId) + "' is not in the topology");
+        }
         require("callId", callId, CALL_ID, "1 to 128 letters, digits or ._@:-");
         require("from", from, CALLER, "1 to 64 letters, digits or +*#._@-");
         if (to == null || to.isEmpty()) {
