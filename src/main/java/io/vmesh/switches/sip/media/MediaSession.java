@@ -37,8 +37,8 @@ public final class MediaSession implements AutoCloseable {
     static final int SOUND_LEVEL = 160;
     static final int MAX_PAYLOAD = 1024;
     static final int PROMPT_SAMPLES_PER_PACKET = 160;
-    /** At most this many packets are sent at once after the clock was held up (the rest are skipped). */
-    static final int MAX_BURST = 3;
+    /** At most this many packets (200 ms) are sent at once after the clock was held up; older ones are skipped. */
+    static final int MAX_BURST = 10;
     static final int COMFORT_NOISE = 13; // RFC 3389: silence the sender did not send
 
     private static final int EMPTY = 0, AUDIO = 1, SILENT = 2, EVENT = 3, HASH_EVENT = 4;
@@ -87,7 +87,7 @@ public final class MediaSession implements AutoCloseable {
     private final int[] length = new int[DEPTH];
     private int buffered;
     private long received, lost, duplicates, late, wrongSource, malformed;
-    private volatile long sent, sendsDropped;
+    private volatile long sent, sendsDropped, sendsSkipped;
 
     MediaSession(MediaSessions pool, DatagramChannel channel, int localPort, Path partialFile, MediaSettings settings) throws IOException {
         this.pool = pool;
@@ -140,14 +140,18 @@ public final class MediaSession implements AutoCloseable {
         pool.startSending(this);
     }
 
-    /** Completes when vmesh ends the recording: '#', the maximum length or silence. */
+    /**
+     * Completes when vmesh ends the recording: '#', the maximum length or silence (exceptionally when
+     * the partial file cannot be written). It completes on a thread of its own, never on the media's
+     * threads: what follows may block, e.g. call {@link #finish()}.
+     */
     public CompletableFuture<EndReason> ended() {
         return ended;
     }
 
     /** This call's RTP counts so far. */
     public synchronized MediaStatistics statistics() {
-        return new MediaStatistics(received, lost, duplicates, late, wrongSource, malformed, sent, sendsDropped);
+        return new MediaStatistics(received, lost, duplicates, late, wrongSource, malformed, sent, sendsDropped, sendsSkipped);
     }
 
     /**
@@ -197,12 +201,8 @@ public final class MediaSession implements AutoCloseable {
             return;
         }
         stopped = true;
+        pool.closeChannel(channel);
         pool.release(this);
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // the port is free either way
-        }
     }
 
     /** Closes the file as a crash would leave it, for a server shutting down mid-call. */
@@ -231,6 +231,7 @@ public final class MediaSession implements AutoCloseable {
         }
         long due = (now - sendStartNanos) / MediaSessions.PACKET_NANOS + 1;
         if (due - packetsDue > MAX_BURST) { // the clock was held up: catch up a little, let the rest go
+            sendsSkipped += due - MAX_BURST - packetsDue;
             packetsDue = due - MAX_BURST;
         }
         for (; packetsDue < due && !stopped; packetsDue++) {
@@ -498,14 +499,26 @@ public final class MediaSession implements AutoCloseable {
         }
     }
 
+    /** Completed on {@link MediaSessions}' event threads: what depends on it never holds up the media. */
     private void end(EndReason reason) {
         recording = false;
-        ended.complete(reason);
+        if (!ended.isDone()) {
+            completeLater(() -> ended.complete(reason));
+        }
     }
 
     private void fail(IOException e) {
         recording = false;
-        ended.completeExceptionally(new UncheckedIOException("the partial recording " + partial.path() + " could not be written", e));
+        UncheckedIOException failure = new UncheckedIOException("the partial recording " + partial.path() + " could not be written", e);
+        completeLater(() -> ended.completeExceptionally(failure));
+    }
+
+    private void completeLater(Runnable completion) {
+        try {
+            pool.events().execute(completion);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            completion.run();
+        }
     }
 
     private long oldestArrival() {

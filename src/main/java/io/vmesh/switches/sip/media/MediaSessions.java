@@ -52,6 +52,11 @@ public final class MediaSessions implements AutoCloseable {
     private final Thread receiver;
     private final ScheduledExecutorService clock;
     private volatile boolean closed;
+    private final java.util.concurrent.ExecutorService events = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "vmesh-rtp-ended");
+        t.setDaemon(true);
+        return t;
+    });
 
     public MediaSessions(MediaSettings settings) {
         this.settings = settings;
@@ -140,6 +145,11 @@ public final class MediaSessions implements AutoCloseable {
         return capacity;
     }
 
+    /** Where the sessions' {@code ended()} futures are completed. */
+    java.util.concurrent.Executor events() {
+        return events;
+    }
+
     void startSending(MediaSession session) {
         sending.add(session);
     }
@@ -151,7 +161,31 @@ public final class MediaSessions implements AutoCloseable {
             byIndex[index] = null;
             active--;
         }
-        selector.wakeup(); // a closed socket keeps its port until the selector has let go of it
+    }
+
+    /**
+     * Closes a call's socket and waits (briefly) until the selector has let go of it: until then the
+     * JDK keeps the socket, and its port, open.
+     */
+    void closeChannel(DatagramChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closed all the same
+        }
+        selector.wakeup();
+        if (Thread.currentThread() == receiver) {
+            return; // the selector lets go of it when this thread is back in its loop
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (channel.isRegistered() && receiver.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void tick(ByteBuffer out) {
@@ -212,6 +246,7 @@ public final class MediaSessions implements AutoCloseable {
     public void close() {
         closed = true;
         clock.shutdownNow();
+        events.shutdown();
         MediaSession[] open;
         synchronized (this) {
             open = byIndex.clone();
