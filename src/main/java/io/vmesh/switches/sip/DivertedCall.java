@@ -129,7 +129,7 @@ public record DivertedCall(String to, String state, String from, String callId) 
             return sip.getUser();
         }
         if (uri instanceof TelURL tel) {
-            return tel.getPhoneNumber();
+            return (tel.isGlobal() ? "+" : "") + tel.getPhoneNumber();
         }
         return null;
     }
