@@ -41,6 +41,8 @@ class SipTrunkTest {
     @BeforeAll
     static void start() throws Exception {
         topology = new TestTopology(dir.resolve("config"));
+        // subscriptions of a few seconds, so that one expires within a test
+        topology.siteProperties("hq", "vmesh.sip.subscription.min-seconds = 1\n");
         // a short greeting keeps each call to seconds; the shipped one is tested on its own
         Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
         hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
@@ -122,6 +124,25 @@ class SipTrunkTest {
         assertThat(moved.output()).contains("received redirect").contains("SUBSCRIBE sip:3002@" + topology.sipAddress("west") + " SIP/2.0");
         Sipsak.Result badEvent = Sipsak.send(dir, Sipsak.subscribe("1311", hqSip, "presence", 600), "sip:1311@" + hqSip, "hq-sw1", "demo-hq-sw1");
         assertThat(badEvent.lastStatus()).startsWith("SIP/2.0 489");
+    }
+
+    @Test
+    void messageSummarySubscriptionIsRefreshedAndEndsWithATerminatedNotifyWhenItExpires() throws Exception {
+        String ext = "1312";
+        String[] hostPort = topology.sipAddress("hq").split(":");
+        try (RawSubscriber phone = new RawSubscriber(new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), ext)) {
+            assertThat(phone.subscribe(2, "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 200").contains("Expires: 2");
+            assertThat(phone.awaitNotify("Subscription-State: active", 5000)).contains("Voice-Message: 0/0")
+                    .contains("Content-Type: application/simple-message-summary");
+
+            assertThat(phone.subscribe(3, "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 200").contains("Expires: 3");
+            phone.awaitNotify("Subscription-State: active", 5000);
+            long refreshed = System.nanoTime();
+
+            String last = phone.awaitNotify("terminated", 10_000);
+            assertThat(last).contains("reason=timeout").contains("Messages-Waiting: no");
+            assertThat(Duration.ofNanos(System.nanoTime() - refreshed)).isGreaterThan(Duration.ofMillis(2500));
+        }
     }
 
     private static String after(String text, String marker) {
