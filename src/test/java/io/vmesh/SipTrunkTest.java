@@ -80,10 +80,10 @@ class SipTrunkTest {
     }
 
     @Test
-    void baresipCallForAnExtensionOfAnotherServerReachesItsHomeMailboxByMigration() throws Exception {
+    void baresipCallOverTcpForAnExtensionOfAnotherServerReachesItsHomeMailboxByMigration() throws Exception {
         String ext = "3001";
         try (Baresip pbx = new Baresip(dir.resolve("call-remote"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw2", "demo-hq-sw2", speech)) {
-            pbx.start(Duration.ofSeconds(4), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+            pbx.start(Duration.ofSeconds(4), "/dial sip:" + ext + "@" + topology.sipAddress("hq") + ";transport=tcp"); // SIP over TCP
             pbx.awaitExit(Duration.ofSeconds(30));
             JsonNode messages = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(west.get("/mailboxes/" + ext + "/messages").body()),
                     list -> list.size() == 1);

@@ -325,8 +325,9 @@ public final class SipTrunk implements SipListener {
             partialCalls.end(key);
             throw e;
         }
-        LOG.info("SIP call {} from {} for {} ({}) through switch {}: answered with {}, recording", diverted.callId(), diverted.from(),
-                diverted.to(), diverted.state(), switchId, agreed.codec());
+        LOG.info("SIP call {} from {} for {} ({}) through switch {} over {}: answered with {}, recording", diverted.callId(),
+                diverted.from(), diverted.to(), diverted.state(), switchId,
+                ((javax.sip.header.ViaHeader) request.getHeader(javax.sip.header.ViaHeader.NAME)).getTransport(), agreed.codec());
     }
 
     private void bye(RequestEvent event) throws Exception {
