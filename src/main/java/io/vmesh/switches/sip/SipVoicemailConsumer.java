@@ -84,11 +84,18 @@ final class SipVoicemailConsumer extends DefaultConsumer {
         }
     }
 
-    /** Calls a crash (or a stop mid-call) left: their recordings become messages now. */
+    /** Calls a crash (or a stop mid-call) left: their recordings become messages now; one that fails stays for the next start. */
     private void recoverInterruptedCalls() {
         PartialCalls partial = trunk().partialCalls();
+        java.util.List<PartialCalls.Call> interrupted;
         try {
-            for (PartialCalls.Call call : partial.interrupted()) {
+            interrupted = partial.interrupted();
+        } catch (Exception e) {
+            LOG.error("Cannot read the interrupted SIP calls in {}: {}", partial.audioOf("x").getParent(), e.toString());
+            return;
+        }
+        for (PartialCalls.Call call : interrupted) {
+            try {
                 if (!Files.exists(partial.audioOf(call.key()))) {
                     LOG.warn("SIP call {} was interrupted before any audio arrived; nothing to recover", call.callId());
                     partial.end(call.key());
@@ -97,14 +104,13 @@ final class SipVoicemailConsumer extends DefaultConsumer {
                 Recording recording = PartialRecordings.recover(partial.audioOf(call.key()));
                 LOG.info("Recovering SIP call {} for {} interrupted by a stop: {} ms recorded", call.callId(), call.to(),
                         recording.length().toMillis());
-                SipTrunk.Outcome outcome = deliver(call, recording.wav());
-                if (outcome != SipTrunk.Outcome.FAILED) {
+                if (deliver(call, recording.wav()) != SipTrunk.Outcome.FAILED) {
                     partial.end(call.key());
                 }
+            } catch (Exception e) {
+                LOG.error("Recovering SIP call {} failed; it stays in {} for the next start: {}", call.callId(),
+                        partial.audioOf(call.key()), e.toString());
             }
-        } catch (Exception e) {
-            LOG.error("Recovering interrupted SIP calls failed (they stay in {} for the next start): {}",
-                    partial.audioOf("*").getParent(), e.toString());
         }
     }
 }
