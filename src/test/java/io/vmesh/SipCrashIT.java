@@ -56,6 +56,34 @@ class SipCrashIT {
         }
     }
 
+    @Test
+    void callInProgressWhenTheServerStopsBecomesAMessageAtTheNextStart() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
+        Path speech = dir.resolve("speech.wav");
+        short[] reference = SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 10, speech);
+        String ext = "1321";
+        Path calls = dir.resolve("hq").resolve("sip-calls");
+        SiteServer hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
+        try (Baresip pbx = new Baresip(dir.resolve("pbx"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech)) {
+            pbx.start(Duration.ofSeconds(15), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> partialBytes(calls) > 16_000);
+            hq.close(); // a polite stop: vmesh hangs up, the recording stays on disk
+
+            hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
+            SiteServer started = hq;
+            JsonNode messages = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> JSON.readTree(started.get("/mailboxes/" + ext + "/messages").body()), list -> list.size() == 1);
+            byte[] audio = hq.getBytes("/mailboxes/" + ext + "/messages/" + messages.get(0).get("id").asText() + "/audio").body();
+            assertThat(SipTrunkTest.bestAlignedSnrDb(reference, Audio.pcmSamples(audio))).isGreaterThan(25);
+            try (Stream<Path> left = Files.list(calls)) {
+                assertThat(left).isEmpty();
+            }
+        } finally {
+            hq.close();
+        }
+    }
+
     private static byte[] get(TestTopology topology, String path) throws Exception {
         java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(topology.dataUrl("hq") + path))
                 .header("Authorization", Credentials.forMailboxPath(path)).timeout(Duration.ofSeconds(10)).build();

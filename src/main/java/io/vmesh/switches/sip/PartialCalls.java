@@ -80,6 +80,14 @@ public final class PartialCalls {
                 Files.deleteIfExists(t); // a call that was never answered
             }
         }
+        try (DirectoryStream<Path> audio = Files.newDirectoryStream(dir, "*.partial")) {
+            for (Path a : audio) {
+                String key = a.getFileName().toString().replaceFirst("\\.partial$", "");
+                if (!Files.exists(dir.resolve(key + ".json"))) {
+                    Files.deleteIfExists(a); // its media was opened, the call never answered
+                }
+            }
+        }
         return calls;
     }
 }
