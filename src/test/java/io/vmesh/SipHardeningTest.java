@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * SIP as attack surface: malformed requests, floods, a TCP peer announcing a huge body, more calls
  * than RTP ports. Each gets a clear refusal (or is dropped), memory stays bounded, nothing is stored,
- * and the trunk keeps answering. hq here has RTP ports for 2 calls and a 2 s silence timeout.
+ * and the trunk keeps answering. hq here has RTP ports for 2 calls, a 2 s silence timeout and a short greeting.
  */
 class SipHardeningTest {
 
@@ -34,8 +34,11 @@ class SipHardeningTest {
     static SiteServer hq;
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
         topology = new TestTopology(dir.resolve("config"));
+        // a short greeting: the silent calls below end 2 s after it
+        java.nio.file.Files.write(topology.configDir.resolve("greeting.wav"),
+                Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
         int firstPort = 2 * (TestTopology.freePort() / 2);
         topology.siteProperties("hq", "vmesh.sip.rtp-first-port = " + firstPort + "\nvmesh.sip.rtp-last-port = " + (firstPort + 3)
                 + "\nvmesh.sip.silence-seconds = 2\n");
@@ -66,8 +69,10 @@ class SipHardeningTest {
 
         Sipsak.Result cseq = Sipsak.send(dir, badCSeq, uri("1400"), "hq-sw1", "demo-hq-sw1");
         assertThat(cseq.lastStatus()).as(cseq.output()).satisfiesAnyOf(s -> assertThat(s).startsWith("SIP/2.0 400"), s -> assertThat(s).isEmpty());
-        assertThat(Sipsak.send(dir, badSdp, uri("1400"), "hq-sw1", "demo-hq-sw1").lastStatus()).startsWith("SIP/2.0 488");
-        assertThat(Sipsak.send(dir, badDiversion, uri("1400"), "hq-sw1", "demo-hq-sw1").lastStatus()).startsWith("SIP/2.0 400");
+        Sipsak.Result sdp = Sipsak.send(dir, badSdp, uri("1400"), "hq-sw1", "demo-hq-sw1");
+        assertThat(sdp.lastStatus()).as(sdp.output()).startsWith("SIP/2.0 488");
+        Sipsak.Result diversion = Sipsak.send(dir, badDiversion, uri("1400"), "hq-sw1", "demo-hq-sw1");
+        assertThat(diversion.lastStatus()).as(diversion.output()).startsWith("SIP/2.0 400");
         assertStillAnswersAndStoredNothing();
     }
 

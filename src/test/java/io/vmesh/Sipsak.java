@@ -52,7 +52,7 @@ final class Sipsak {
         try {
             Path file = Files.createTempFile(dir, "request", ".sip");
             Files.writeString(file, request);
-            List<String> args = new ArrayList<>(List.of("-f", file.toString(), "-s", uri, "-l", String.valueOf(TestTopology.freePort())));
+            List<String> args = new ArrayList<>(List.of("-f", file.toString(), "-s", uri));
             if (user != null) {
                 args.addAll(List.of("-u", user, "-a", password));
             }
