@@ -68,8 +68,10 @@ final class SipCalls implements SipListener {
     static final int PACKET = 160;
     /** The bench's greeting: one second, so that the callers' talk is most of the call. */
     static final Duration GREETING = Duration.ofSeconds(1);
-    /** Greeting, 0.2 s gap and 0.4 s tone (io.vmesh.switches.sip.Prompt), then a second's margin. */
-    static final Duration TALK_AFTER = GREETING.plusMillis(600 + 1000);
+    /** Greeting, 0.2 s gap and 0.4 s tone (io.vmesh.switches.sip.Prompt), in 20 ms packets. */
+    static final int PROMPT_PACKETS = (int) (GREETING.toMillis() + 600) / 20;
+    /** The caller starts talking this long after the tone ended, as it heard it. */
+    static final Duration TALK_AFTER = Duration.ofMillis(300);
 
     private final Path dir;
     private final List<Integer> levels;
@@ -108,13 +110,13 @@ final class SipCalls implements SipListener {
 
     void run() throws Exception {
         lines.add(String.format(Locale.ROOT, "%-6s | %-8s | %-8s | %-10s | %-30s | %-9s | %s", "calls", "answered", "stored",
-                "complete", "caller packets / missing", "loss", "hq CPU (of one core) / heap after GC"));
+                "complete", "packets / before the tone / lost", "loss", "hq CPU (of one core) / heap after GC"));
         for (int n : levels) {
             lines.add(level(n));
             Benchmark.log("SIP calls: " + lines.get(lines.size() - 1));
         }
         lines.add("(real SIP: INVITE with Diversion, digest, SDP, ACK; " + GREETING.toSeconds() + " s greeting and tone, "
-                + talkSeconds + " s of the caller, '#', vmesh's BYE once the message is stored; hq is its own JVM ("
+                + talkSeconds + " s of the caller from when it heard the tone end, '#', vmesh's BYE once the message is stored; hq is its own JVM ("
                 + String.join(" ", Sut.JVM_OPTIONS) + "), the UAC and its RTP run in the bench JVM, on the same "
                 + Runtime.getRuntime().availableProcessors() + " cores)");
     }
@@ -165,18 +167,22 @@ final class SipCalls implements SipListener {
             int complete = 0;
             long packets = 0;
             long missing = 0;
+            long early = 0;
             for (Call c : all) {
                 answered += c.answered ? 1 : 0;
                 packets += c.sent;
                 byte[] recorded = stored(sut.mailboxes("hq").resolve(String.valueOf(c.extension)));
                 if (recorded != null) {
                     stored++;
-                    long bad = missingFrames(recorded, c.voice);
+                    int offset = offset(recorded, c.voice);
+                    long bad = offset < 0 ? c.sent : missingFrames(recorded, c.voice, offset);
                     missing += bad;
-                    if (bad == 0) {
+                    early += Math.max(0, offset);
+                    if (bad == 0 && offset == 0) {
                         complete++;
-                    } else if (complete + 5 > stored) {
-                        Benchmark.log("SIP call to " + c.extension + ": " + bad + " of " + c.voice.length / PACKET + " frames differ");
+                    } else if (stored - complete <= 5) {
+                        Benchmark.log("SIP call to " + c.extension + ": " + (offset < 0 ? "no frame of the caller's recognised"
+                                : offset + " frames before the recording began, " + bad + " of the rest lost"));
                     }
                 } else {
                     missing += c.sent;
@@ -185,7 +191,8 @@ final class SipCalls implements SipListener {
             }
             double seconds = (wall1 - wall0) / 1e9;
             return String.format(Locale.ROOT, "%-6d | %-8d | %-8d | %-10s | %-30s | %-9s | %.0f%% / %.0f MB%s", n, answered, stored,
-                    complete + "/" + n, packets + " / " + missing, String.format(Locale.ROOT, "%.3f%%", 100.0 * missing / Math.max(1, packets)),
+                    complete + "/" + n, packets + " / " + early + " / " + missing,
+                    String.format(Locale.ROOT, "%.3f%%", 100.0 * missing / Math.max(1, packets)),
                     100.0 * (cpu1 - cpu0) / 1000 / seconds, heap, refused.get() > 0 ? " (" + refused.get() + " refused 503)" : "");
         } finally {
             clock.shutdownNow();
@@ -205,12 +212,22 @@ final class SipCalls implements SipListener {
         }
     }
 
-    /** 20 ms frames of what the caller said that the recording does not hold as sent. */
-    static long missingFrames(byte[] recorded, byte[] sent) {
+    /** Which of the caller's frames the recording begins with (frames spoken before it began), or -1. */
+    static int offset(byte[] recorded, byte[] sent) {
+        for (int f = 0; f < sent.length / PACKET && recorded.length >= PACKET; f++) {
+            if (Arrays.equals(recorded, 0, PACKET, sent, f * PACKET, f * PACKET + PACKET)) {
+                return f;
+            }
+        }
+        return -1;
+    }
+
+    /** Frames of what the caller said after the recording began that it does not hold as sent. */
+    static long missingFrames(byte[] recorded, byte[] sent, int offset) {
         long bad = 0;
-        for (int f = 0; f < sent.length / PACKET; f++) {
-            int at = f * PACKET;
-            if (recorded.length < at + PACKET || !Arrays.equals(recorded, at, at + PACKET, sent, at, at + PACKET)) {
+        for (int f = offset; f < sent.length / PACKET; f++) {
+            int at = (f - offset) * PACKET;
+            if (recorded.length < at + PACKET || !Arrays.equals(recorded, at, at + PACKET, sent, f * PACKET, f * PACKET + PACKET)) {
                 bad++;
             }
         }
@@ -347,6 +364,8 @@ final class SipCalls implements SipListener {
         final int ssrc = ThreadLocalRandom.current().nextInt();
         volatile InetSocketAddress vmesh;
         volatile long talkFrom = Long.MAX_VALUE;
+        final ByteBuffer in = ByteBuffer.allocate(2048);
+        int firstHeard = -1;
         volatile boolean answered;
         volatile boolean over;
         int next;
@@ -356,7 +375,7 @@ final class SipCalls implements SipListener {
         Call(int extension) throws Exception {
             this.extension = extension;
             this.rtp = DatagramChannel.open();
-            rtp.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096); // vmesh's prompt is not listened to
+            rtp.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 16384); // the prompt is listened to until its end only
             rtp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             rtp.configureBlocking(false);
             this.voice = ConcurrentCalls.ulaw(ConcurrentCalls.tone(Duration.ofSeconds(talkSeconds), 300 + 2 * (extension - 1000)));
@@ -398,11 +417,35 @@ final class SipCalls implements SipListener {
             }
             vmesh = new InetSocketAddress(c.group(1), Integer.parseInt(m.group(1)));
             answered = true;
-            talkFrom = System.nanoTime() + TALK_AFTER.toNanos();
+        }
+
+        /** Listens to vmesh until the prompt's last packet (by its sequence number) has come. */
+        private void listen(long now) {
+            try {
+                while (talkFrom == Long.MAX_VALUE) {
+                    in.clear();
+                    if (rtp.receive(in) == null) {
+                        return;
+                    }
+                    int seq = in.getShort(2) & 0xffff;
+                    if (firstHeard < 0) {
+                        firstHeard = seq;
+                    }
+                    if (((seq - firstHeard) & 0xffff) >= PROMPT_PACKETS - 1) {
+                        talkFrom = now + TALK_AFTER.toNanos();
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // nothing heard
+            }
         }
 
         void tick(long now) {
-            if (vmesh == null || now < talkFrom || over) {
+            if (vmesh == null || over) {
+                return;
+            }
+            listen(now);
+            if (now < talkFrom) {
                 return;
             }
             long due = Math.min(packets + 4, (now - talkFrom) / 20_000_000L + 1);
