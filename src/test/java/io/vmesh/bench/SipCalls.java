@@ -91,7 +91,7 @@ final class SipCalls implements SipListener {
 
     SipCalls(Path dir, boolean quick) {
         this.dir = dir;
-        this.levels = Arrays.stream(System.getProperty("bench.sipCalls", quick ? "32" : "254,400").split(","))
+        this.levels = Arrays.stream(System.getProperty("bench.sipCalls", quick ? "32" : "254,500").split(","))
                 .map(String::trim).map(Integer::valueOf).toList();
         this.talkSeconds = Integer.getInteger("bench.callSeconds", quick ? 5 : 20);
     }
@@ -198,6 +198,12 @@ final class SipCalls implements SipListener {
             clock.shutdownNow();
             stopStack();
             sut.close();
+            try (Stream<Path> logs = Files.list(root)) { // kept after the bench's directory is deleted
+                for (Path log : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                    Files.copy(log, dir.getParent().getParent().resolve("sip-calls-" + n + "-" + log.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
     }
 
