@@ -53,9 +53,9 @@ public final class Benchmark {
      * netty, ActiveMQ and Jackson methods still being compiled on two busy cores; docs/performance.md).
      */
     final int warmupRounds = Integer.getInteger("bench.warmupRounds", 8);
-    /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage, calls. */
+    /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage, calls, sip. */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
-            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,calls").split(","));
+            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,calls,sip").split(","));
     final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
 
     final LoadClient client = new LoadClient(CLIENTS);
@@ -85,9 +85,11 @@ public final class Benchmark {
     }
 
     void run() throws Exception {
-        if (workloads.equals(Set.of("calls"))) { // the calls row alone starts no servers
+        if (Set.of("calls", "sip").containsAll(workloads)) { // the calls rows alone start no raw baseline
+            deleteTree(dir);
             Files.createDirectories(dir);
             concurrentCalls();
+            deleteTree(dir);
             return;
         }
         if (workloads.contains("outage") && !workloads.contains("drain")) {
@@ -183,18 +185,24 @@ public final class Benchmark {
             }
         }
         printTable();
-        if (workloads.contains("calls")) {
-            concurrentCalls();
-        }
+        concurrentCalls();
         deleteTree(dir);
     }
 
     /** vmesh alone: the raw baseline has no phone side. */
     void concurrentCalls() throws Exception {
-        ConcurrentCalls calls = new ConcurrentCalls(dir.resolve("calls"), quick);
-        calls.run();
-        System.out.println("\nconcurrent G.711 calls recorded by one server's media layer (target: 254 with < 0.1% of RTP lost in vmesh):");
-        calls.lines().forEach(System.out::println);
+        if (workloads.contains("calls")) {
+            ConcurrentCalls calls = new ConcurrentCalls(dir.resolve("calls"), quick);
+            calls.run();
+            System.out.println("\nconcurrent G.711 calls recorded by one server's media layer (target: 254 with < 0.1% of RTP lost in vmesh):");
+            calls.lines().forEach(System.out::println);
+        }
+        if (workloads.contains("sip")) {
+            SipCalls calls = new SipCalls(dir.resolve("sip-calls"), quick);
+            calls.run();
+            System.out.println("\nconcurrent SIP voicemail calls into one vmesh server (target: 254, < 0.1% of RTP lost, every message complete):");
+            calls.lines().forEach(System.out::println);
+        }
         System.out.flush();
     }
 

@@ -56,7 +56,7 @@ final class ConcurrentCalls {
 
     ConcurrentCalls(Path dir, boolean quick) {
         this.dir = dir;
-        this.levels = Arrays.stream(System.getProperty("bench.calls", quick ? "64" : "254,400,600").split(","))
+        this.levels = Arrays.stream(System.getProperty("bench.calls", quick ? "64" : "254,1000").split(","))
                 .map(String::trim).map(Integer::valueOf).toList();
         this.talkSeconds = Integer.getInteger("bench.callSeconds", quick ? 5 : 20);
     }

@@ -38,7 +38,12 @@ public final class MediaSessions implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MediaSessions.class);
     static final long PACKET_NANOS = 20_000_000L;
-    private static final int RECEIVE_BUFFER = 64 * 1024;
+    /**
+     * Each call's socket buffer: what arrives while the receiving thread is held up (a GC pause, a
+     * busy machine) waits there. The kernel caps it at net.core.rmem_max (usually 208 KB: a few
+     * seconds of one call's packets).
+     */
+    private static final int RECEIVE_BUFFER = 256 * 1024;
 
     private final MediaSettings settings;
     private final int firstEvenPort;
