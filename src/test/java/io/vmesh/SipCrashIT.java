@@ -85,9 +85,11 @@ class SipCrashIT {
     }
 
     private static byte[] get(TestTopology topology, String path) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String owner = Credentials.claim(http, topology.dataUrl("hq"), Credentials.extensionOf(path));
         java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(topology.dataUrl("hq") + path))
-                .header("Authorization", Credentials.forMailboxPath(path)).timeout(Duration.ofSeconds(10)).build();
-        return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body();
+                .header("Authorization", owner).timeout(Duration.ofSeconds(10)).build();
+        return http.send(request, java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body();
     }
 
     private static long partialBytes(Path calls) throws Exception {

@@ -99,7 +99,8 @@ class SipTrunkTest {
         String ext = "1310";
         try (Baresip phone = new Baresip(dir.resolve("mwi"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech, true)) {
             phone.start(Duration.ofSeconds(60));
-            await().atMost(Duration.ofSeconds(15)).until(() -> phone.output().contains("Voice-Message: 0/0"));
+            // baresip registers, then subscribes; under load that can take a while
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phone.output()).contains("Voice-Message: 0/0"));
 
             String id = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=5550100&to=" + ext + "&state=NO_ANSWER",
                     Audio.resource("speech-03.wav")).body()).get("messageId").asText();
