@@ -246,7 +246,7 @@ public final class SipTrunk implements SipListener {
             ok.addHeader(contact);
         }
         provider.sendResponse(ok);
-        LOG.debug("SIP REGISTER of {} from switch {} answered 200", request.getHeader(javax.sip.header.ToHeader.NAME), request.getHeader(ContactHeader.NAME));
+        LOG.debug("SIP REGISTER {} (contact {}) answered 200", ((javax.sip.header.ToHeader) request.getHeader(javax.sip.header.ToHeader.NAME)).getAddress(), contact == null ? "none" : contact.getAddress());
     }
 
     private void invite(RequestEvent event) throws Exception {
