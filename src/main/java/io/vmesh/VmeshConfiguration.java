@@ -325,6 +325,8 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("sip-voicemail")
     public SipVoicemailComponent sipVoicemail() {
         Directory.Server me = directory().server(site).orElseThrow();
+        // the demo switch tokens are public: no SIP digest with them where other hosts can reach it either
+        me.sip().ifPresent(address -> secrets().requireRealSecretsUnlessLoopback(address.getHostString(), allowDemoSecrets));
         SipSettings settings = new SipSettings(site, me.sip(), sipRealm, Path.of(dataDir, "sip-calls"), Path.of(sipGreeting),
                 java.util.Set.of(voicemailStates.split("\\s*,\\s*")), sipThreads, sipMaxMessageBytes, sipMaxTcpConnections,
                 java.time.Duration.ofMillis(sipTcpReadTimeoutMs), java.time.Duration.ofSeconds(sipNonceSeconds),
