@@ -53,9 +53,13 @@ public final class Benchmark {
      * netty, ActiveMQ and Jackson methods still being compiled on two busy cores; docs/performance.md).
      */
     final int warmupRounds = Integer.getInteger("bench.warmupRounds", 8);
-    /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage, calls, sip. */
+    /**
+     * Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage,
+     * calls, sip, scale (vmesh alone: many servers in a 500-server topology, {@link ScaleBench}; {@code -Dbench.workloads=scale}
+     * runs it without the others).
+     */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
-            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,calls,sip").split(","));
+            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,calls,sip,scale").split(","));
     final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
 
     final LoadClient client = new LoadClient(CLIENTS);
@@ -103,10 +107,11 @@ public final class Benchmark {
         // -Dbench.systems=vmesh measures one system alone (for profiling: no ratios then)
         Set<String> systems = Set.of(System.getProperty("bench.systems", "raw,vmesh").split(","));
         List<Sut> suts = new ArrayList<>();
-        if (systems.contains("raw")) {
+        boolean onlyScale = workloads.equals(Set.of("scale"));
+        if (systems.contains("raw") && !onlyScale) {
             suts.add(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 16)));
         }
-        if (systems.contains("vmesh")) {
+        if (systems.contains("vmesh") && !onlyScale) {
             suts.add(new VmeshSut(dir.resolve("vmesh")));
         }
         try {
@@ -183,6 +188,13 @@ public final class Benchmark {
             for (Sut s : suts) {
                 s.close();
             }
+        }
+        // alone on the machine, after the others: a dozen servers at once
+        if (workloads.contains("scale") && systems.contains("vmesh")) {
+            new ScaleBench(dir.resolve("scale")).run().forEach((row, value) -> {
+                table.computeIfAbsent(row, r -> new LinkedHashMap<>()).put("vmesh", value);
+                log("vmesh " + row + ": " + value);
+            });
         }
         printTable();
         concurrentCalls();
