@@ -1,5 +1,6 @@
 package io.vmesh;
 
+import io.vmesh.security.ManagementLogin;
 import io.vmesh.tools.OutageDemo;
 import io.vmesh.tools.SwitchSimulator;
 import io.vmesh.topology.Directory;
@@ -13,7 +14,8 @@ import java.util.Map;
 import org.apache.camel.main.Main;
 
 /**
- * {@code java -jar vmesh.jar [--site=ID] [--config=DIR] [--data=DIR]}: one site server of the topology.
+ * {@code java -jar vmesh.jar [--site=ID] [--config=DIR] [--data=DIR] [--demo]}: one site server of the topology
+ * ({@code --demo}: allow the shipped demo secrets on an address other than loopback).
  * {@code java -jar vmesh.jar switch ...}: a switch placing calls ({@link SwitchSimulator});
  * {@code java -jar vmesh.jar demo ...}: the FIG. 1 topology through an outage ({@link OutageDemo}).
  */
@@ -27,7 +29,15 @@ public final class Vmesh {
         switch (args.length > 0 ? args[0] : "") {
             case "switch" -> System.exit(SwitchSimulator.commandLine(System.out, System.err, System.console() != null, rest));
             case "demo" -> System.exit(OutageDemo.commandLine(System.out, System.err, rest));
-            default -> create(args).run();
+            default -> {
+                Main server = create(args);
+                try {
+                    server.run();
+                } catch (Exception e) {
+                    System.err.println("vmesh: " + rootCause(e).getMessage());
+                    System.exit(1);
+                }
+            }
         }
     }
 
@@ -57,22 +67,46 @@ public final class Vmesh {
         main.addOverrideProperty("vmesh.config-dir", config.toString());
         main.addOverrideProperty("vmesh.topology", topology.toString());
         main.addOverrideProperty("vmesh.data-dir", data.toString());
+        // the management port asks for management.user / management.password of the secrets file
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void beforeConfigure(org.apache.camel.main.BaseMainSupport configuring) {
+                Path secrets = Path.of(configuring.getCamelContext().resolvePropertyPlaceholders("{{vmesh.security.secrets-file}}"));
+                configuring.configure().httpManagementServer().withAuthenticationEnabled(true).withAuthenticationPath("/*")
+                        .setBasicPropertiesFile(ManagementLogin.usersFile(secrets).toString());
+            }
+        });
+        if (options.containsKey("demo")) {
+            main.addOverrideProperty("vmesh.allow-demo-secrets", "true");
+        }
         return main;
     }
 
     private static Map<String, String> options(String... args) {
         Map<String, String> options = new LinkedHashMap<>();
         for (String arg : args) {
+            if (arg.equals("--demo")) {
+                options.put("demo", "true");
+                continue;
+            }
             if (!arg.startsWith("--") || !arg.contains("=")) {
-                throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR] | vmesh switch ... | vmesh demo ...");
+                throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR] [--demo] | vmesh switch ... | vmesh demo ...");
             }
             String name = arg.substring(2, arg.indexOf('='));
             if (!name.equals("site") && !name.equals("config") && !name.equals("data")) {
-                throw new IllegalArgumentException("unknown option --" + name + "; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR]");
+                throw new IllegalArgumentException("unknown option --" + name + "; usage: vmesh [--site=ID] [--config=DIR] [--data=DIR] [--demo]");
             }
             options.put(name, arg.substring(arg.indexOf('=') + 1));
         }
         return options;
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     private static int port(URI url) {

@@ -69,13 +69,14 @@ class KamailioForwardingIT {
 
     private static JsonNode awaitMessage(TestTopology topology, String site, String extension) {
         String path = "/mailboxes/" + extension + "/messages";
-        JsonNode list = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(get(topology, site, path)), l -> l.size() == 1);
+        JsonNode list = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(get(topology, site, path)), l -> l.isArray() && l.size() == 1);
         return list.get(0);
     }
 
     private static String get(TestTopology topology, String site, String path) throws Exception {
         java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(topology.dataUrl(site) + path))
-                .header("Authorization", Credentials.forMailboxPath(path)).timeout(Duration.ofSeconds(10)).build();
+                .header("Authorization", Credentials.claim(java.net.http.HttpClient.newHttpClient(), topology.dataUrl(site), Credentials.extensionOf(path)))
+                .timeout(Duration.ofSeconds(10)).build();
         return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 

@@ -58,7 +58,8 @@ class SipCrashIT {
 
     private static byte[] get(TestTopology topology, String path) throws Exception {
         java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(topology.dataUrl("hq") + path))
-                .header("Authorization", Credentials.forMailboxPath(path)).timeout(Duration.ofSeconds(10)).build();
+                .header("Authorization", Credentials.claim(java.net.http.HttpClient.newHttpClient(), topology.dataUrl("hq"), Credentials.extensionOf(path)))
+                .timeout(Duration.ofSeconds(10)).build();
         return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body();
     }
 

@@ -289,7 +289,7 @@ public final class VoicemailStore {
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
     public List<VoicemailMessage> spooledMessages() throws IOException {
-        return readAll(spool);
+        return readAll(spool, false);
     }
 
     /**
@@ -322,7 +322,7 @@ public final class VoicemailStore {
 
     public List<VoicemailMessage> list(@Header("ext") String extension) throws IOException {
         Path box = mailbox(extension);
-        return Files.isDirectory(box) ? readAll(box) : List.of();
+        return Files.isDirectory(box) ? readAll(box, true) : List.of();
     }
 
     public Path audioFile(@Header("ext") String extension, @Header("id") String id) throws IOException {
@@ -368,6 +368,8 @@ public final class VoicemailStore {
                         }
                     } catch (NoSuchFileException deletedMeanwhile) {
                         // not waiting
+                    } catch (IOException | RuntimeException unreadable) {
+                        LOG.warn("Left {} out of the waiting count: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
                     }
                 }
             } catch (IOException e) {
@@ -410,12 +412,24 @@ public final class VoicemailStore {
         return found;
     }
 
-    private List<VoicemailMessage> readAll(Path dir) throws IOException {
+    /** {@code skipUnreadable}: a mailbox listing leaves a damaged file out (logged); the spool's recovery fails on it. */
+    private List<VoicemailMessage> readAll(Path dir, boolean skipUnreadable) throws IOException {
         List<VoicemailMessage> messages = new ArrayList<>();
         for (Path f : metadataFiles(dir)) {
-            messages.add(read(f));
+            try {
+                messages.add(read(f));
+            } catch (NoSuchFileException deletedMeanwhile) {
+                // not listed
+            } catch (IOException | RuntimeException unreadable) {
+                if (!skipUnreadable) {
+                    throw unreadable;
+                }
+                // one damaged file must not take the whole mailbox down: the others are listed
+                LOG.warn("Left {} out of the listing: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
+            }
         }
-        messages.sort(Comparator.comparing(VoicemailMessage::receivedAt).thenComparing(VoicemailMessage::id));
+        messages.sort(Comparator.comparing(VoicemailMessage::receivedAt, Comparator.nullsFirst(Comparator.naturalOrder()))
+                .thenComparing(VoicemailMessage::id, Comparator.nullsFirst(Comparator.naturalOrder())));
         return messages;
     }
 
