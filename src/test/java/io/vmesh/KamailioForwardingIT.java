@@ -69,7 +69,7 @@ class KamailioForwardingIT {
 
     private static JsonNode awaitMessage(TestTopology topology, String site, String extension) {
         String path = "/mailboxes/" + extension + "/messages";
-        JsonNode list = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(get(topology, site, path)), l -> l.size() == 1);
+        JsonNode list = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(get(topology, site, path)), l -> l.isArray() && l.size() == 1);
         return list.get(0);
     }
 
