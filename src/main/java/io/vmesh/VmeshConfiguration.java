@@ -19,6 +19,15 @@ import io.vmesh.security.Secrets;
 import io.vmesh.storage.VoicemailStore;
 import io.vmesh.switches.CallRequests;
 import io.vmesh.switches.RequestReadTimeout;
+import io.vmesh.switches.sip.DigestAuthentication;
+import io.vmesh.switches.sip.MessageSummaries;
+import io.vmesh.switches.sip.PartialCalls;
+import io.vmesh.switches.sip.Prompt;
+import io.vmesh.switches.sip.SipSettings;
+import io.vmesh.switches.sip.SipTrunk;
+import io.vmesh.switches.sip.SipVoicemailComponent;
+import io.vmesh.switches.sip.media.MediaSessions;
+import io.vmesh.switches.sip.media.MediaSettings;
 import io.vmesh.topology.Directory;
 
 import java.nio.file.Path;
@@ -62,6 +71,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long probeTimeoutMs;
     @PropertyInject(value = "vmesh.migration.away-probe-interval", defaultValue = "1000")
     private long awayProbeIntervalMs;
+    @PropertyInject(value = "vmesh.migration.idle-stop-after", defaultValue = "60000")
+    private long idleStopAfterMs;
+    @PropertyInject("vmesh.migration.queue-prefix")
+    private String queuePrefix;
     @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
     private int maxBrokerConnections;
     @PropertyInject("vmesh.security.secrets-file")
@@ -91,6 +104,35 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @PropertyInject(value = "camel.rest.endpoint-properties.chunkedMaxContentLength", defaultValue = "1048576")
     private long largestBody;
 
+    @PropertyInject(value = "vmesh.voicemail-states", defaultValue = "NO_ANSWER,BUSY,DND,FORWARD_ALL")
+    private String voicemailStates;
+    @PropertyInject(value = "vmesh.sip.realm", defaultValue = "vmesh")
+    private String sipRealm;
+    @PropertyInject(value = "vmesh.sip.greeting", defaultValue = "camel-config/greeting.wav")
+    private String sipGreeting;
+    @PropertyInject(value = "vmesh.sip.rtp-first-port", defaultValue = "20000")
+    private int rtpFirstPort;
+    @PropertyInject(value = "vmesh.sip.rtp-last-port", defaultValue = "20999")
+    private int rtpLastPort;
+    @PropertyInject(value = "vmesh.sip.silence-seconds", defaultValue = "10")
+    private int sipSilenceSeconds;
+    @PropertyInject(value = "vmesh.sip.threads", defaultValue = "16")
+    private int sipThreads;
+    @PropertyInject(value = "vmesh.sip.max-message-bytes", defaultValue = "16384")
+    private int sipMaxMessageBytes;
+    @PropertyInject(value = "vmesh.sip.max-tcp-connections", defaultValue = "256")
+    private int sipMaxTcpConnections;
+    @PropertyInject(value = "vmesh.sip.tcp-read-timeout-ms", defaultValue = "5000")
+    private long sipTcpReadTimeoutMs;
+    @PropertyInject(value = "vmesh.sip.nonce-seconds", defaultValue = "300")
+    private long sipNonceSeconds;
+    @PropertyInject(value = "vmesh.sip.retry-after-seconds", defaultValue = "5")
+    private long sipRetryAfterSeconds;
+    @PropertyInject(value = "vmesh.sip.subscription.min-seconds", defaultValue = "60")
+    private long sipMinSubscriptionSeconds;
+    @PropertyInject(value = "vmesh.sip.subscription.max-seconds", defaultValue = "3600")
+    private long sipMaxSubscriptionSeconds;
+
     private Directory directory;
     private VoicemailStore voicemailStore;
     private EmbeddedBroker embeddedBroker;
@@ -101,6 +143,13 @@ public final class VmeshConfiguration implements CamelConfiguration {
             directory = Directory.load(Path.of(topology));
         }
         return directory;
+    }
+
+    /** The watch-topology route's: a changed topology.yaml taken into force, and what follows from it. */
+    @BindToRegistry("topologyChanges")
+    public io.vmesh.topology.TopologyChanges topologyChanges() {
+        return new io.vmesh.topology.TopologyChanges(site, directory(), Path.of(topology))
+                .onChange(change -> change.removed().forEach(peerAvailability()::forget));
     }
 
     /** The data port's deadline for a whole request to arrive (endpoint option {@code decoders}). */
@@ -182,14 +231,18 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private MigrationBacklog migrationBacklog;
     private MigrationRoutes migrationRoutes;
 
-    private MigrationRoutes migrationRoutes() {
+    /** The migration route of each home with messages waiting, added and removed as messages come and go. */
+    @BindToRegistry("migrationRoutes")
+    public MigrationRoutes migrationRoutes() {
         if (migrationRoutes == null) {
-            migrationRoutes = new MigrationRoutes(site, directory());
+            migrationRoutes = new MigrationRoutes(site, this::migrationBacklog,
+                    () -> embeddedBroker() == null ? java.util.Set.of() : embeddedBroker().queuesWithEntries(queuePrefix),
+                    idleStopAfterMs);
         }
         return migrationRoutes;
     }
 
-    /** Adds a migration route per peer once the routes are loaded, and publishes the backlog as metrics. */
+    /** Adds the migration routes of the homes with a backlog once the routes are loaded, and publishes the backlog as metrics. */
     @Override
     public void configure(CamelContext context) throws Exception {
         context.addStartupListener(migrationRoutes());
@@ -197,6 +250,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
             MeterRegistry registry = ctx.getRegistry().findSingleByType(MeterRegistry.class);
             if (registry != null) {
                 migrationBacklog().bindTo(registry);
+                if (registry.find("vmesh.peers.probes").functionCounter() == null) { // told again as routes are added
+                    io.micrometer.core.instrument.FunctionCounter.builder("vmesh.peers.probes", peerAvailability(), PeerAvailability::probesSent)
+                            .description("GET /health requests sent to peers since start").register(registry);
+                }
             }
         });
     }
@@ -278,6 +335,40 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("receivedMessages")
     public IdempotentRepository receivedMessages() {
         return new ReceivedMessageIds(Path.of(dataDir, "received-message-ids.txt"), 100_000);
+    }
+
+    /**
+     * The SIP trunk (docs/phone-systems.md) as the {@code sip-voicemail:} component: listening on this
+     * server's {@code sip:} address of the topology (no SIP when it has none).
+     */
+    @BindToRegistry("sip-voicemail")
+    public SipVoicemailComponent sipVoicemail() {
+        Directory.Server me = directory().server(site).orElseThrow();
+        // the demo switch tokens are public: no SIP digest with them where other hosts can reach it either
+        me.sip().ifPresent(address -> secrets().requireRealSecretsUnlessLoopback(address.getHostString(), allowDemoSecrets));
+        SipSettings settings = new SipSettings(site, me.sip(), sipRealm, Path.of(dataDir, "sip-calls"), Path.of(sipGreeting),
+                java.util.Set.of(voicemailStates.split("\\s*,\\s*")), sipThreads, sipMaxMessageBytes, sipMaxTcpConnections,
+                java.time.Duration.ofMillis(sipTcpReadTimeoutMs), java.time.Duration.ofSeconds(sipNonceSeconds),
+                java.time.Duration.ofSeconds(sipRetryAfterSeconds), java.time.Duration.ofSeconds(sipMinSubscriptionSeconds),
+                java.time.Duration.ofSeconds(sipMaxSubscriptionSeconds));
+        java.net.InetAddress rtpAddress = me.sip().map(a -> new java.net.InetSocketAddress(a.getHostString(), 0).getAddress())
+                .orElse(java.net.InetAddress.getLoopbackAddress());
+        MediaSessions media = new MediaSessions(new MediaSettings(rtpAddress, rtpFirstPort, rtpLastPort,
+                java.time.Duration.ofSeconds(maxRecordingSeconds), java.time.Duration.ofSeconds(sipSilenceSeconds)));
+        DigestAuthentication digest = new DigestAuthentication(sipRealm, directory(), secrets(),
+                java.time.Duration.ofSeconds(sipNonceSeconds), java.time.Clock.systemUTC());
+        byte[] prompt = me.sip().isPresent() ? Prompt.load(Path.of(sipGreeting)) : new byte[0];
+        VoicemailStore store = voicemailStore();
+        SipTrunk trunk = new SipTrunk(settings, directory(), digest, media, new PartialCalls(settings.partialDir()), prompt,
+                ext -> {
+                    try {
+                        int waiting = store.waiting(ext);
+                        return new MessageSummaries.Counts(waiting, Math.max(0, store.list(ext).size() - waiting));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        return new SipVoicemailComponent(trunk);
     }
 
     @BindToRegistry("siteHealth")
