@@ -46,7 +46,7 @@ public final class SwitchSimulator {
 
     /** The state of an answered call: no recording, vmesh handles it normally. */
     public static final String ANSWERED = "ANSWERED";
-    /** The states that go to voicemail (DESIGN.md, vmesh.voicemail-states). */
+    /** The states that go to voicemail (docs/http-api.md, vmesh.voicemail-states). */
     public static final List<String> VOICEMAIL_STATES = List.of("NO_ANSWER", "BUSY", "DND", "FORWARD_ALL");
 
     static final String USAGE = """
