@@ -1,6 +1,6 @@
 package io.vmesh;
 
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 
 import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
@@ -96,7 +96,7 @@ class CallFlowTest extends OneSiteTest {
         assertThat(metadata.get("extension").asText()).isEqualTo("3001");
         assertThat(metadata.get("recordedBy").asText()).isEqualTo("hq");
         assertThat(metadata.get("sha256").asText())
-                .isEqualTo(VoicemailStore.sha256(Files.readAllBytes(hq.dataDir.resolve("spool/" + id + ".wav"))));
+                .isEqualTo(Sha256.hex(Files.readAllBytes(hq.dataDir.resolve("spool/" + id + ".wav"))));
         await().untilAsserted(() ->
                 assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.west")).containsExactly(id));
         assertThat(Jms.queuedMessageIds(hq.brokerUrl(), "vmesh.migration.hq.east")).doesNotContain(id);

@@ -1,6 +1,6 @@
 package io.vmesh;
 
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 
 import java.io.IOException;
 import java.net.URI;
@@ -84,7 +84,7 @@ class MigrationFaultIT {
             for (Path json : files.filter(f -> f.toString().endsWith(".json")).toList()) {
                 JsonNode m = JSON.readTree(json.toFile());
                 byte[] audio = Files.readAllBytes(box.resolve(m.get("id").asText() + ".wav"));
-                assertThat(VoicemailStore.sha256(audio)).as(m.get("id").asText()).isEqualTo(m.get("sha256").asText());
+                assertThat(Sha256.hex(audio)).as(m.get("id").asText()).isEqualTo(m.get("sha256").asText());
             }
         }
         try (Stream<Path> files = Files.list(box)) {

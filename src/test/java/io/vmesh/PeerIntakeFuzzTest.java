@@ -3,7 +3,7 @@ package io.vmesh;
 import io.vmesh.audio.AudioCodec;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.storage.VoicemailMessage;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 import io.vmesh.topology.Directory;
 
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ class PeerIntakeFuzzTest {
     @Test
     void unknownJsonFieldsInAPeersMetadataAreIgnoredNotStored() throws Exception {
         byte[] audio = storedAudio();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String withExtras = metadata("hq-x1", "2001", sha).replace("{\"id\"",
                 "{\"admin\":true,\"path\":\"../../etc/passwd\",\"nested\":{\"a\":[1,2]},\"id\"");
 
@@ -63,7 +63,7 @@ class PeerIntakeFuzzTest {
     void hostilePeerRequestsAreAcceptedWholeOrRefusedWithAReason() {
         PeerIntake intake = intake();
         byte[] audio = storedAudio();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String good = metadata("hq-f1", "2001", sha);
         String[] fragments = {"\"", "\\", "{", "}", "[", "]", ",", ":", "null", "1e999", "-1", "\u0000", "../", "%2F", "\n",
                 "\"extension\":\"20x1\"", "\"id\":null", "\"durationMs\":\"x\"", "\"heard\":\"yes\"", "9".repeat(40)};

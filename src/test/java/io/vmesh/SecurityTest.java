@@ -4,7 +4,7 @@ import io.vmesh.audio.AudioCodec;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.security.PeerAuthentication;
 import io.vmesh.security.Secrets;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 import io.vmesh.topology.Directory;
 
 import java.net.URI;
@@ -124,7 +124,7 @@ class SecurityTest {
     @Test
     void migrationThatIsNotSignedByAPeerIsRefusedAndStoresNothing() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String metadata = "{\"id\":\"east-forged-1\",\"extension\":\"1706\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
         PeerAuthentication signer = new PeerAuthentication("east", Directory.load(hq.topology.configDir.resolve("topology.yaml")),
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), Directory.load(hq.topology.configDir.resolve("topology.yaml"))),
@@ -156,7 +156,7 @@ class SecurityTest {
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
         PeerAuthentication signer = new PeerAuthentication("east", directory,
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
-        String sha = VoicemailStore.sha256(AudioCodecHolder.stored());
+        String sha = Sha256.hex(AudioCodecHolder.stored());
 
         String first = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-a", "{\"id\":\"hq-a\"}", sha);
         String second = signer.signature("POST", "/peer/voicemail", "1700000000000", "hq-b", "{\"id\":\"hq-b\"}", sha);

@@ -1,14 +1,13 @@
 package io.vmesh.security;
 
 import io.vmesh.RejectedRequest;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.DurableFiles;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -43,7 +42,7 @@ public final class MailboxAccess {
     private final Map<String, Failures> failures = new ConcurrentHashMap<>();
 
     public MailboxAccess(Path dataDir, Secrets secrets, int maxFailures, Duration lockout) throws IOException {
-        this.pins = Files.createDirectories(dataDir.resolve("pins"));
+        this.pins = DurableFiles.createPrivateDirectories(dataDir.resolve("pins"));
         this.secrets = secrets;
         this.maxFailures = maxFailures;
         this.lockout = lockout;
@@ -75,11 +74,7 @@ public final class MailboxAccess {
         RANDOM.nextBytes(salt);
         String record = "pbkdf2-sha256$" + ITERATIONS + "$" + Base64.getEncoder().encodeToString(salt) + "$"
                 + Base64.getEncoder().encodeToString(hash(pin, salt, ITERATIONS));
-        Path temp = pins.resolve(VoicemailStore.TEMP_PREFIX + extension);
-        Files.writeString(temp, record);
-        VoicemailStore.fsyncFile(temp);
-        Files.move(temp, pins.resolve(extension), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        VoicemailStore.fsyncDirectory(pins);
+        DurableFiles.writeDurably(pins.resolve(extension), record.getBytes(StandardCharsets.US_ASCII));
     }
 
     private boolean pinMatches(String extension, String pin) throws IOException {

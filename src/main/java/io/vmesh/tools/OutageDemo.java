@@ -1,7 +1,7 @@
 package io.vmesh.tools;
 
 import io.vmesh.security.Secrets;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.DurableFiles;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -510,7 +510,7 @@ public final class OutageDemo {
 
     private static boolean isMessage(Path file) {
         String name = file.getFileName().toString();
-        return name.endsWith(".json") && !name.startsWith(VoicemailStore.TEMP_PREFIX);
+        return name.endsWith(".json") && !name.startsWith(DurableFiles.TEMP_PREFIX);
     }
 
     private static List<Path> list(Path dir) throws IOException {
