@@ -1,6 +1,7 @@
 package io.vmesh.tools;
 
 import io.vmesh.security.Secrets;
+import io.vmesh.Installation;
 import io.vmesh.storage.DurableFiles;
 import io.vmesh.topology.Directory;
 
@@ -44,7 +45,7 @@ public final class OutageDemo {
     static final String USAGE = """
             usage: vmesh demo [--config DIR] [--data DIR] [--calls N] [--rate R] [--seconds S]
                               [--outage-server ID] [--outage-seconds S] [--keep-data]
-              --config          configuration with the topology to start (default camel-config)
+              --config          configuration with the topology to start (default camel-config/ of the installation)
               --data            where the servers keep their data and logs; must be new or empty
                                 (default: a fresh temporary directory, removed at the end)
               --calls           calls placed before the outage, and again during it (default 60)
@@ -59,7 +60,7 @@ public final class OutageDemo {
                           String outageServer, Duration outage) {
 
         public static Options parse(String... args) {
-            Path config = Path.of("camel-config");
+            Path config = Installation.config();
             Path data = null;
             boolean keep = false;
             int calls = 60;
@@ -67,7 +68,8 @@ public final class OutageDemo {
             double seconds = 8;
             String outageServer = null;
             Duration outage = Duration.ofSeconds(20);
-            List<String> list = CommandLine.split(args, "--keep-data");
+            List<String> list = CommandLine.split(args, List.of("--config", "--data", "--calls", "--rate", "--seconds",
+                    "--outage-server", "--outage-seconds"), "--keep-data");
             for (int i = 0; i < list.size(); i += 2) {
                 String name = list.get(i);
                 String value = list.get(i + 1);
@@ -122,12 +124,15 @@ public final class OutageDemo {
 
     /** {@code vmesh demo ...}: 0 when every call was accepted and every message is in exactly one home mailbox. */
     public static int commandLine(PrintStream out, PrintStream err, String... args) {
+        if (List.of(args).contains("--help")) {
+            out.println(USAGE);
+            return 0;
+        }
         OutageDemo demo;
         try {
             demo = new OutageDemo(Options.parse(args), out);
-        } catch (IllegalArgumentException e) {
-            err.println("vmesh demo: " + e.getMessage());
-            err.println(USAGE);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            err.println("vmesh demo: " + e.getMessage() + " (see vmesh demo --help)");
             return 2;
         }
         try {
@@ -146,8 +151,8 @@ public final class OutageDemo {
         }
         String outage = options.outageServer() != null ? options.outageServer() : directory.servers().get(1).id();
         directory.server(outage).orElseThrow(() -> new IllegalArgumentException("--outage-server " + outage + " is not in the topology"));
-        if (!Files.isDirectory(Path.of("routes"))) {
-            throw new IllegalStateException("run the demo in the vmesh directory: each server reads its routes from ./routes");
+        if (!Files.isDirectory(Installation.routes())) {
+            throw new IllegalStateException("no routes directory " + Installation.routes() + ": run the demo from a vmesh installation");
         }
         Path data = dataDirectory();
         boolean temporary = options.data() == null;
@@ -201,7 +206,7 @@ public final class OutageDemo {
     private void startServers(Path data) throws Exception {
         stage(1, "starting the servers, each its own process (java -jar, as an operator runs it)");
         for (Directory.Server server : directory.servers()) {
-            ServerProcess process = new ServerProcess(server, options.config(), data.resolve(server.id()),
+            ServerProcess process = new ServerProcess(server, options.config(), Installation.routes(), data.resolve(server.id()),
                     data.resolve(server.id() + ".log"));
             String inUse = process.portInUse();
             if (inUse != null) {
