@@ -106,6 +106,23 @@ public final class Mailboxes {
         DurableFiles.fsyncDirectory(box);
     }
 
+    /**
+     * The ids of the messages in each mailbox of the data directory {@code dataDir}, by extension,
+     * read from disk without opening the mailboxes: for a tool looking at a server's data from outside.
+     */
+    public static Map<String, List<String>> idsOnDisk(Path dataDir) throws IOException {
+        Map<String, List<String>> ids = new java.util.TreeMap<>();
+        Path dir = dataDir.resolve("mailboxes");
+        if (Files.isDirectory(dir)) {
+            try (java.nio.file.DirectoryStream<Path> boxes = Files.newDirectoryStream(dir, Files::isDirectory)) {
+                for (Path box : boxes) {
+                    ids.put(box.getFileName().toString(), MessageFiles.ids(box));
+                }
+            }
+        }
+        return ids;
+    }
+
     /** The message-waiting count: messages not yet heard. */
     public int waiting(@Header("ext") String extension) {
         return unheard(extension).size();

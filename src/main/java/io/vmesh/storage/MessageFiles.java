@@ -40,6 +40,20 @@ final class MessageFiles {
         return found;
     }
 
+    /** The ids of a directory's messages, sorted; none if the directory does not exist. */
+    static List<String> ids(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<String> ids = new ArrayList<>();
+        for (Path f : metadataFiles(dir)) {
+            String name = f.getFileName().toString();
+            ids.add(name.substring(0, name.length() - ".json".length()));
+        }
+        ids.sort(Comparator.naturalOrder());
+        return ids;
+    }
+
     /** Every message of a directory, oldest first. */
     static List<VoicemailMessage> readAll(Path dir) throws IOException {
         List<VoicemailMessage> messages = new ArrayList<>();

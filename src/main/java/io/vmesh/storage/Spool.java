@@ -118,6 +118,14 @@ public final class Spool {
         return MessageFiles.readAll(dir);
     }
 
+    /**
+     * The ids of the messages in the spool of the data directory {@code dataDir}, read from disk
+     * without opening it as a spool: for a tool looking at a server's data from outside.
+     */
+    public static List<String> idsOnDisk(Path dataDir) throws IOException {
+        return MessageFiles.ids(dataDir.resolve("spool"));
+    }
+
     /** Notes that the message is on its home's migration queue, so that recovery does not queue it again. */
     public void markQueued(@Variable("messageId") String id) throws IOException {
         VoicemailMessage.requireValidId(id);

@@ -2,7 +2,8 @@ package io.vmesh.tools;
 
 import io.vmesh.security.Secrets;
 import io.vmesh.Installation;
-import io.vmesh.storage.DurableFiles;
+import io.vmesh.storage.Mailboxes;
+import io.vmesh.storage.Spool;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -273,21 +273,18 @@ public final class OutageDemo {
         out.printf("  %-8s %9s %9s %15s %12s %14s%n", "server", "mailboxes", "messages", "recorded there", "migrated in",
                 "left in spool");
         for (ServerProcess server : servers.values()) {
-            Path mailboxes = server.dataDir.resolve("mailboxes");
             int boxes = 0;
             int messages = 0;
             int local = 0;
-            for (Path box : list(mailboxes)) {
-                List<Path> inBox = list(box).stream().filter(OutageDemo::isMessage).toList();
-                boxes += inBox.isEmpty() ? 0 : 1;
-                for (Path message : inBox) {
-                    String id = message.getFileName().toString().replaceFirst("\\.json$", "");
-                    places.computeIfAbsent(id, k -> new ArrayList<>()).add(server.id() + "/" + box.getFileName());
+            for (Map.Entry<String, List<String>> box : Mailboxes.idsOnDisk(server.dataDir).entrySet()) {
+                boxes += box.getValue().isEmpty() ? 0 : 1;
+                for (String id : box.getValue()) {
+                    places.computeIfAbsent(id, k -> new ArrayList<>()).add(server.id() + "/" + box.getKey());
                     messages++;
                     local += id.startsWith(server.id() + "-") ? 1 : 0;
                 }
             }
-            long spooled = list(server.dataDir.resolve("spool")).stream().filter(OutageDemo::isMessage).count();
+            long spooled = Spool.idsOnDisk(server.dataDir).size();
             out.printf("  %-8s %9d %9d %15d %12d %14d%n", server.id(), boxes, messages, local, messages - local, spooled);
             if (spooled > 0) {
                 failures.add(spooled + " messages are still in the spool of " + server.id());
@@ -511,23 +508,6 @@ public final class OutageDemo {
 
     private double elapsed() {
         return (System.nanoTime() - started) / 1e9;
-    }
-
-    private static boolean isMessage(Path file) {
-        String name = file.getFileName().toString();
-        return name.endsWith(".json") && !name.startsWith(DurableFiles.TEMP_PREFIX);
-    }
-
-    private static List<Path> list(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            stream.forEach(entries::add);
-        }
-        entries.sort(Comparator.naturalOrder());
-        return entries;
     }
 
     private static void deleteRecursively(Path dir) {
