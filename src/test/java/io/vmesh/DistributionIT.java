@@ -47,6 +47,22 @@ class DistributionIT {
     }
 
     @Test
+    void theTarballUnpackedElsewhereRunsThroughASymbolicLinkToItsLauncher() throws Exception {
+        Path tarball = DIST.resolveSibling(DIST.getFileName() + ".tar.gz");
+        Path opt = Files.createDirectories(dir.resolve("opt"));
+        Process untar = new ProcessBuilder("tar", "xzf", tarball.toString(), "-C", opt.toString()).inheritIO().start();
+        assertThat(untar.waitFor(60, TimeUnit.SECONDS) && untar.exitValue() == 0).as("tar xzf " + tarball).isTrue();
+        Path launcher = opt.resolve(DIST.getFileName()).resolve("bin/vmesh");
+        assertThat(Files.isExecutable(launcher)).isTrue();
+        Path link = Files.createSymbolicLink(dir.resolve("vmesh"), launcher);
+
+        Run run = run(List.of(link.toString(), "--help"));
+
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).startsWith("usage: vmesh");
+    }
+
+    @Test
     void anUnknownOptionIsOneLineOfErrorAndExitTwo() throws Exception {
         for (List<String> args : List.of(List.of("--colour=red"), List.of("switch", "--colour", "red"), List.of("demo", "--colour=red"))) {
             Run run = vmesh(args);
@@ -98,11 +114,16 @@ class DistributionIT {
     private Run vmesh(List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(DIST.resolve("bin/vmesh").toString()));
         command.addAll(args);
+        return run(command);
+    }
+
+    /** Runs a command in the test's directory to its end; its exit code and what it printed. */
+    private Run run(List<String> command) throws IOException, InterruptedException {
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
         Process process = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s ends", args).isTrue();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s ends", command).isTrue();
         return new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
     }
 }
