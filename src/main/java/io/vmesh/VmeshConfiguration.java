@@ -51,6 +51,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private String brokerUrl;
     @PropertyInject(value = "vmesh.recording.max-seconds", defaultValue = "300")
     private int maxRecordingSeconds;
+    @PropertyInject(value = "vmesh.audio.wideband", defaultValue = "true")
+    private boolean storeWideband;
+    @PropertyInject(value = "vmesh.audio.sox", defaultValue = "sox")
+    private String soxCommand;
     @PropertyInject(value = "vmesh.data.min-free-mb", defaultValue = "100")
     private long minFreeMb;
 
@@ -122,7 +126,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("audioCodec")
     public AudioCodec audioCodec() {
         if (audioCodec == null) {
-            audioCodec = new AudioCodec(maxRecordingSeconds);
+            audioCodec = new AudioCodec(maxRecordingSeconds, soxCommand, storeWideband);
         }
         return audioCodec;
     }

@@ -76,6 +76,26 @@ public final class Audio {
         }
     }
 
+    /**
+     * SNR over the reference's length, for a codec whose last block pads the decoded audio with at
+     * most {@code maxPadding} samples of silence (GSM 6.10: 160 per frame; ADPCM: a block).
+     */
+    static double snrDbPadded(short[] reference, short[] decoded, int maxPadding) {
+        if (decoded.length < reference.length || decoded.length > reference.length + maxPadding) {
+            throw new AssertionError("decoded " + decoded.length + " samples for the reference's " + reference.length);
+        }
+        return snrDb(reference, java.util.Arrays.copyOf(decoded, reference.length));
+    }
+
+    /** The average of a stereo recording's two channels (interleaved samples), as a mono mix-down should be. */
+    static short[] mixedDown(short[] stereo) {
+        short[] mono = new short[stereo.length / 2];
+        for (int i = 0; i < mono.length; i++) {
+            mono[i] = (short) Math.round((stereo[2 * i] + stereo[2 * i + 1]) / 2.0);
+        }
+        return mono;
+    }
+
     /** Signal-to-noise ratio of {@code decoded} against {@code reference}, in dB. */
     static double snrDb(short[] reference, short[] decoded) {
         if (reference.length != decoded.length) {

@@ -104,7 +104,7 @@ class BadInputTest {
 
     @Test
     void bodyLargerThanTheDataPortTakesIsRefusedBeforeAnyRoute() throws Exception {
-        var response = hq.postCall("hq-sw1", GOOD, new byte[9 * 1024 * 1024]); // more than a 300 s PCM recording
+        var response = hq.postCall("hq-sw1", GOOD, new byte[17 * 1024 * 1024]); // more than a 300 s wideband PCM recording
 
         assertThat(response.statusCode()).isEqualTo(413);
     }
@@ -115,13 +115,26 @@ class BadInputTest {
     }
 
     @Test
-    void wavOfAnotherFormatIsRefused() throws Exception {
-        assertRefused(hq.postCall("hq-sw1", GOOD, Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 2), 1)),
-                415, "8000 Hz mono");
-        assertRefused(hq.postCall("hq-sw1", GOOD, Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 16000f, 16, 1), 1)),
-                415, "8000 Hz mono");
-        assertRefused(hq.postCall("hq-sw1", GOOD, Audio.wav(Audio.format(AudioFormat.Encoding.PCM_UNSIGNED, 8000f, 8, 1), 1)),
-                415, "PCM 16-bit, mu-law or A-law");
+    void wavOfACodecNotTakenIsRefusedByName() throws Exception {
+        byte[] mp3InWav = speech().clone();
+        java.nio.ByteBuffer.wrap(mp3InWav).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(20, (short) 0x55);
+        assertRefused(hq.postCall("hq-sw1", GOOD, mp3InWav), 415, "MPEG Layer 3 (WAV format tag 0x0055)");
+        assertRefused(hq.postCall("hq-sw1", GOOD, Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 12), 1)),
+                415, "up to 8 channels");
+    }
+
+    @Test
+    void gsmRecordingThatCannotBeDecodedIsRefusedNamingItsCodec() throws Exception {
+        byte[] gsm = new PhoneRecordings(dir.resolve("recordings")).gsm();
+        byte[] headerOnly = Arrays.copyOf(gsm, 40); // its fmt chunk, then nothing SoX can read
+        assertRefused(hq.postCall("hq-sw1", GOOD, headerOnly), 415, "GSM 6.10 (WAV format tag 0x0031) recording cannot be decoded");
+    }
+
+    @Test
+    void compressedRecordingIsLimitedByItsDecodedLength() throws Exception {
+        byte[] gsm = new PhoneRecordings(dir.resolve("recordings")).gsm(); // 16 KB that decode to 10 s
+        assertThat(gsm.length).isLessThan(20_000);
+        assertRefused(hq.postCall("hq-sw1", GOOD, gsm), 413, "at most 5 s");
     }
 
     @Test

@@ -137,7 +137,7 @@ class MailboxApiTest extends OneSiteTest {
     @Test
     void mailboxOfAnExtensionHomedElsewhereRedirectsToItsHome() {
         for (String path : new String[] {"/mailboxes/2001/messages", "/mailboxes/2001/mwi",
-                "/mailboxes/3001/messages/east-1/audio"}) {
+                "/mailboxes/3001/messages/east-1/audio", "/mailboxes/3001/messages/east-1/audio?rate=16000"}) {
             var response = hq.get(path);
 
             assertThat(response.statusCode()).as(path).isEqualTo(307);

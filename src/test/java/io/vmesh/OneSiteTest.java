@@ -1,11 +1,13 @@
 package io.vmesh;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 import org.apache.camel.test.main.junit5.CamelMainTest;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
 
@@ -19,6 +21,9 @@ import static org.awaitility.Awaitility.await;
 abstract class OneSiteTest {
 
     static SiteServer hq;
+    /** A scratch directory for the class's own files. */
+    @TempDir
+    static Path dir;
 
     @BeforeAll
     static void prepareHq() {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
@@ -57,6 +58,21 @@ class PeerIntakeFuzzTest {
         assertThat(JSON.readTree(JSON.writeValueAsString(accepted)).has("admin")).isFalse();
         assertThat(accepted.id()).isEqualTo("hq-x1");
         assertThat(accepted.heard()).isFalse();
+    }
+
+    @Test
+    void widebandStoredMessageIsAcceptedFromAPeerAndAnyOtherEncodingIsNot() throws Exception {
+        PhoneRecordings recordings = new PhoneRecordings(dir.resolve("recordings"));
+        byte[] wideband = new AudioCodec(300).encodeForStorage(recordings.wideband16k()).wav();
+        String sha = Sha256.hex(wideband);
+        PeerIntake intake = intake();
+
+        assertThat(intake.verify("hq-w1", sha, metadata("hq-w1", "2001", sha), wideband).sha256()).isEqualTo(sha);
+
+        byte[] pcm = recordings.wideband16k(); // what a switch sends is not what a peer may send
+        String pcmSha = Sha256.hex(pcm);
+        assertThatThrownBy(() -> intake.verify("hq-w2", pcmSha, metadata("hq-w2", "2001", pcmSha), pcm))
+                .isInstanceOf(RejectedRequest.class).hasMessageContaining("8 or 16 kHz mono");
     }
 
     @Test

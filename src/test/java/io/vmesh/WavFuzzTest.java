@@ -4,9 +4,11 @@ import io.vmesh.audio.AudioCodec;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -67,15 +69,30 @@ class WavFuzzTest {
         return out;
     }
 
+    @TempDir
+    static Path dir;
+
     @Test
     void damagedRecordingsAreAcceptedOrRefusedWithAReasonNeverFailed() {
         byte[][] samples = {Audio.resource("speech-03.wav"), Audio.resource("speech-01-ulaw.wav"),
                 Audio.resource("speech-02-alaw.wav")};
+        fuzz(samples, CASES, 60);
+    }
+
+    /** The same for what SoX decodes; fewer cases, as each one runs it. */
+    @Test
+    void damagedGsmAndAdpcmRecordingsAreAcceptedOrRefusedWithAReasonNeverFailed() {
+        PhoneRecordings recordings = new PhoneRecordings(dir);
+        byte[][] samples = {recordings.gsm(), recordings.imaAdpcm(), recordings.msAdpcm()};
+        fuzz(samples, Integer.getInteger("vmesh.fuzz.sox-cases", 150), 60);
+    }
+
+    private void fuzz(byte[][] samples, int cases, int seconds) {
         Random random = new Random(SEED);
-        long deadline = System.nanoTime() + 60_000_000_000L;
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         int accepted = 0;
         int refused = 0;
-        for (int i = 0; i < CASES && System.nanoTime() < deadline; i++) {
+        for (int i = 0; i < cases && System.nanoTime() < deadline; i++) {
             byte[] input = mutate(samples[random.nextInt(samples.length)], random);
             try {
                 AudioCodec.EncodedAudio stored = codec.encodeForStorage(input);
@@ -89,7 +106,7 @@ class WavFuzzTest {
                 fail("case " + i + " of seed " + SEED + " (" + input.length + " bytes) escaped as " + unexpected, unexpected);
             }
         }
-        assertThat(accepted + refused).isGreaterThan(100);
+        assertThat(accepted + refused).isGreaterThan(Math.min(100, cases / 2));
         assertThat(refused).isPositive();
     }
 }
