@@ -11,6 +11,7 @@ import io.vmesh.migration.Undeliverable;
 public final class RejectedRequest extends RuntimeException {
 
     private final int status;
+    private final java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
 
     public RejectedRequest(int status, String message) {
         super(message, null, false, false); // an answer to a client, not a failure: no stack trace
@@ -19,6 +20,21 @@ public final class RejectedRequest extends RuntimeException {
 
     public int getStatus() {
         return status;
+    }
+
+    /** A header the answer carries (WWW-Authenticate, Retry-After); the data port's filter must let it out. */
+    public RejectedRequest withHeader(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    /** Sets the headers of the rejection behind the exchange's failure on its answer. */
+    public static void answerHeaders(org.apache.camel.Exchange exchange) {
+        Throwable failure = exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        RejectedRequest rejected = find(failure != null ? failure : exchange.getException());
+        if (rejected != null) {
+            rejected.headers.forEach(exchange.getMessage()::setHeader);
+        }
     }
 
     /** The rejection behind a failure, however Camel wrapped it (a bean expression wraps what it throws). */

@@ -1,5 +1,6 @@
 package io.vmesh;
 
+import io.vmesh.security.ManagementLogin;
 import io.vmesh.tools.OutageDemo;
 import io.vmesh.tools.SwitchSimulator;
 import io.vmesh.topology.Directory;
@@ -16,7 +17,8 @@ import java.util.Map;
 import org.apache.camel.main.Main;
 
 /**
- * {@code vmesh [--site=ID] [--config=DIR] [--routes=DIR] [--data=DIR]}: one site server of the topology.
+ * {@code vmesh [--site=ID] [--config=DIR] [--routes=DIR] [--data=DIR] [--demo]}: one site server of the
+ * topology ({@code --demo}: allow the shipped demo secrets on an address other than loopback).
  * {@code vmesh switch ...}: a switch placing calls ({@link SwitchSimulator});
  * {@code vmesh demo ...}: the FIG. 1 topology through an outage ({@link OutageDemo}).
  * ({@code vmesh} is {@code bin/vmesh} of the distribution, or {@code java -jar target/vmesh.jar} in a build.)
@@ -24,12 +26,13 @@ import org.apache.camel.main.Main;
 public final class Vmesh {
 
     static final String USAGE = """
-            usage: vmesh [--site=ID] [--config=DIR] [--routes=DIR] [--data=DIR]
+            usage: vmesh [--site=ID] [--config=DIR] [--routes=DIR] [--data=DIR] [--demo]
                    vmesh switch --help | vmesh demo --help
               --site     the server of topology.yaml to run (default: the first one)
               --config   application.properties, secrets.properties, topology.yaml (default: camel-config/ of the installation)
               --routes   the *.camel.yaml routes (default: routes/ of the installation)
               --data     where this server keeps its messages (default: data/<site> in the working directory)
+              --demo     allow the shipped demo secrets on an address other than loopback
               switch     a switch placing calls, to try a server out
               demo       three servers through an outage, on this machine""";
 
@@ -54,7 +57,12 @@ public final class Vmesh {
                     System.exit(2);
                     return;
                 }
-                server.run();
+                try {
+                    server.run();
+                } catch (Exception e) {
+                    System.err.println("vmesh: " + rootCause(e).getMessage());
+                    System.exit(1);
+                }
             }
         }
     }
@@ -101,12 +109,33 @@ public final class Vmesh {
         main.addOverrideProperty("vmesh.routes-dir", routes.toString());
         main.addOverrideProperty("vmesh.topology", topology.toString());
         main.addOverrideProperty("vmesh.data-dir", data.toString());
+        // the management port asks for management.user / management.password of the secrets file
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void beforeConfigure(org.apache.camel.main.BaseMainSupport configuring) {
+                Path secrets = Path.of(configuring.getCamelContext().resolvePropertyPlaceholders("{{vmesh.security.secrets-file}}"));
+                requireManagementLogin(configuring.configure(), secrets);
+            }
+        });
+        if (options.containsKey("demo")) {
+            main.addOverrideProperty("vmesh.allow-demo-secrets", "true");
+        }
         return main;
+    }
+
+    /** HTTP Basic on the whole management port, with management.user / management.password of {@code secrets}. */
+    public static void requireManagementLogin(org.apache.camel.main.MainConfigurationProperties configuration, Path secrets) {
+        configuration.httpManagementServer().withAuthenticationEnabled(true).withAuthenticationPath("/*")
+                .setBasicPropertiesFile(ManagementLogin.usersFile(secrets).toString());
     }
 
     private static Map<String, String> options(String... args) {
         Map<String, String> options = new LinkedHashMap<>();
         for (String arg : args) {
+            if (arg.equals("--demo")) {
+                options.put("demo", "true");
+                continue;
+            }
             if (!arg.startsWith("--") || !arg.contains("=")) {
                 throw new IllegalArgumentException("unknown argument '" + arg + "' (see vmesh --help)");
             }
@@ -117,6 +146,14 @@ public final class Vmesh {
             options.put(name, arg.substring(arg.indexOf('=') + 1));
         }
         return options;
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     private static int port(URI url) {

@@ -12,6 +12,9 @@ import io.vmesh.ops.Readiness;
 import io.vmesh.ops.SiteHealth;
 import io.vmesh.security.MailboxAccess;
 import io.vmesh.security.PeerAuthentication;
+import io.vmesh.security.PinThrottle;
+import io.vmesh.security.RequestHeadCheck;
+import io.vmesh.switches.DataPortLimits;
 import io.vmesh.security.Secrets;
 import io.vmesh.storage.Archive;
 import io.vmesh.storage.DurableFiles;
@@ -70,11 +73,26 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long maxClockSkewSeconds;
     @PropertyInject(value = "vmesh.security.mailbox.max-failures", defaultValue = "5")
     private int mailboxMaxFailures;
-    @PropertyInject(value = "vmesh.security.mailbox.lockout-seconds", defaultValue = "300")
-    private long mailboxLockoutSeconds;
+    @PropertyInject(value = "vmesh.security.client.max-failures", defaultValue = "20")
+    private int clientMaxFailures;
+    @PropertyInject(value = "vmesh.security.failure-decay-seconds", defaultValue = "60")
+    private long failureDecaySeconds;
+
+    @PropertyInject("camel.rest.host")
+    private String dataHost;
+    @PropertyInject(value = "vmesh.allow-demo-secrets", defaultValue = "false")
+    private boolean allowDemoSecrets;
 
     @PropertyInject(value = "vmesh.http.request-read-timeout-ms", defaultValue = "60000")
     private long requestReadTimeoutMs;
+    @PropertyInject(value = "vmesh.http.max-connections", defaultValue = "256")
+    private int maxConnections;
+    @PropertyInject(value = "vmesh.http.max-bytes-in-flight", defaultValue = "67108864")
+    private long maxBytesInFlight;
+    @PropertyInject(value = "vmesh.http.idle-timeout-ms", defaultValue = "60000")
+    private long idleTimeoutMs;
+    @PropertyInject(value = "camel.rest.endpoint-properties.chunkedMaxContentLength", defaultValue = "1048576")
+    private long largestBody;
 
     private Directory directory;
     private Path data;
@@ -97,9 +115,26 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new RequestReadTimeout(java.time.Duration.ofMillis(requestReadTimeoutMs));
     }
 
+    /** The data port refuses unauthenticated calls and migrations on their head (endpoint option {@code decoders}). */
+    @BindToRegistry("requestHeadCheck")
+    public RequestHeadCheck requestHeadCheck() {
+        return new RequestHeadCheck(callRequests(), peerAuthentication());
+    }
+
+    /** The data port's caps on connections and on bytes in flight, and its idle timeout (endpoint option {@code decoders}). */
+    @BindToRegistry("dataPortLimits")
+    public DataPortLimits dataPortLimits() {
+        return new DataPortLimits(maxConnections, maxBytesInFlight, largestBody, java.time.Duration.ofMillis(idleTimeoutMs));
+    }
+
+    private CallRequests callRequests;
+
     @BindToRegistry("callRequests")
     public CallRequests callRequests() {
-        return new CallRequests(directory(), secrets());
+        if (callRequests == null) {
+            callRequests = new CallRequests(directory(), secrets());
+        }
+        return callRequests;
     }
 
     private Secrets secrets;
@@ -107,18 +142,25 @@ public final class VmeshConfiguration implements CamelConfiguration {
     public Secrets secrets() {
         if (secrets == null) {
             secrets = new Secrets(Path.of(secretsFile), directory());
+            secrets.requireRealSecretsUnlessLoopback(dataHost, allowDemoSecrets);
         }
         return secrets;
     }
 
+    private PeerAuthentication peerAuthentication;
+
     @BindToRegistry("peerAuthentication")
     public PeerAuthentication peerAuthentication() {
-        return new PeerAuthentication(site, directory(), secrets(), java.time.Duration.ofSeconds(maxClockSkewSeconds));
+        if (peerAuthentication == null) {
+            peerAuthentication = new PeerAuthentication(site, directory(), secrets(), java.time.Duration.ofSeconds(maxClockSkewSeconds));
+        }
+        return peerAuthentication;
     }
 
     @BindToRegistry("mailboxAccess")
     public MailboxAccess mailboxAccess() throws java.io.IOException {
-        return new MailboxAccess(Path.of(dataDir), secrets(), mailboxMaxFailures, java.time.Duration.ofSeconds(mailboxLockoutSeconds));
+        return new MailboxAccess(Path.of(dataDir), secrets(),
+                new PinThrottle(clientMaxFailures, mailboxMaxFailures, java.time.Duration.ofSeconds(failureDecaySeconds)));
     }
 
     private AudioCodec audioCodec;
@@ -283,6 +325,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     /** Null (nothing bound) when {@code vmesh.broker.url} points at an external broker. */
     @BindToRegistry(value = "embeddedBroker", initMethod = "start", destroyMethod = "stop")
     public EmbeddedBroker embeddedBroker() {
+        secrets(); // a server that refuses its secrets (demo ones off loopback) starts no broker first
         String name = EmbeddedBroker.nameInVmUrl(brokerUrl);
         if (name != null && embeddedBroker == null) {
             embeddedBroker = new EmbeddedBroker(name, data().resolve("broker"));

@@ -91,7 +91,7 @@ class BadInputTest {
 
     @Test
     void unknownSwitchIsRefused() throws Exception {
-        assertRefused(hq.postCall("rogue-sw", GOOD, speech()), 403, "switch 'rogue-sw' is not in the topology");
+        assertRefused(hq.postCall("rogue-sw", GOOD, speech()), 401, "switch rogue-sw must authenticate with its token");
     }
 
     @Test

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.main.MainConfigurationProperties;
 import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.apache.camel.test.main.junit5.Configure;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,11 @@ class CallFlowTest {
     @BeforeAll
     static void prepareHq() {
         site = RouteTestSite.prepare("CallFlowTest");
+    }
+
+    @Configure
+    protected void configure(MainConfigurationProperties configuration) {
+        site.requireManagementLogin(configuration);
     }
 
     @BeforeEach

@@ -70,7 +70,7 @@ class ExternalBrokerIT {
 
                 await().atMost(Duration.ofSeconds(20)).until(() -> JSON.readTree(HTTP.send(HttpRequest.newBuilder(
                         URI.create(t.dataUrl("east") + "/mailboxes/2050/messages"))
-                        .header("Authorization", Credentials.mailbox("2050", Credentials.DEFAULT_PIN)).build(),
+                        .header("Authorization", Credentials.claim(HTTP, t.dataUrl("east"), "2050")).build(),
                         HttpResponse.BodyHandlers.ofString()).body()).findValuesAsText("id").equals(List.of(id)));
 
                 // no embedded broker was started: its KahaDB would be under <data>/broker

@@ -56,7 +56,8 @@ class MigrationFaultIT {
         String path = URI.create(url).getPath();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
         if (path.startsWith("/mailboxes/")) {
-            request.header("Authorization", Credentials.forMailboxPath(path));
+            String dataUrl = url.substring(0, url.indexOf("/mailboxes/"));
+            request.header("Authorization", Credentials.claim(HTTP, dataUrl, Credentials.extensionOf(path)));
         }
         return JSON.readTree(HTTP.send(request.build(),
                 HttpResponse.BodyHandlers.ofString()).body());

@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,8 +45,43 @@ class MonitoringTest {
     }
 
     private static String management(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + path)).build(),
+        return HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + path))
+                        .header("Authorization", Credentials.management()).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static HttpResponse<String> jolokia(String authorization, String request) throws Exception {
+        HttpRequest.Builder post = HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + "/observe/jolokia"))
+                .POST(HttpRequest.BodyPublishers.ofString(request));
+        return HTTP.send(authorization == null ? post.build() : post.header("Authorization", authorization).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int jolokiaStatus(String request) throws Exception {
+        HttpResponse<String> answer = jolokia(Credentials.management(), request);
+        assertThat(answer.statusCode()).as(answer.body()).isIn(200, 403);
+        return JSON.readTree(answer.body()).get("status").asInt();
+    }
+
+    @Test
+    void theManagementPortAsksForItsLoginAndJolokiaAnswersOnlyWhatHawtioAndAnOperatorNeed() throws Exception {
+        for (String path : List.of("/observe/health", "/observe/metrics", "/observe/jolokia/version")) {
+            var anonymous = HTTP.send(HttpRequest.newBuilder(URI.create(hq.topology.managementUrl("hq") + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).as(path).isEqualTo(401);
+        }
+        String camelState = "{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=vmesh-hq,type=context,name=\\\"vmesh-hq\\\"\",\"attribute\":\"State\"}";
+        assertThat(jolokia(Credentials.mailbox("operator", "wrong-password-1"), camelState).statusCode()).isEqualTo(401);
+
+        assertThat(jolokiaStatus(camelState)).isEqualTo(200);
+        assertThat(jolokiaStatus("{\"type\":\"read\",\"mbean\":\"java.lang:type=Memory\",\"attribute\":\"HeapMemoryUsage\"}")).isEqualTo(200);
+        assertThat(jolokiaStatus("{\"type\":\"read\",\"mbean\":\"java.lang:type=Threading\",\"attribute\":\"ThreadCount\"}")).isEqualTo(200);
+        assertThat(jolokiaStatus("{\"type\":\"read\",\"mbean\":\"java.lang:type=Runtime\",\"attribute\":\"InputArguments\"}"))
+                .as("the command line").isEqualTo(403);
+        assertThat(jolokiaStatus("{\"type\":\"read\",\"mbean\":\"java.lang:type=Runtime\",\"attribute\":\"ClassPath\"}")).isEqualTo(403);
+        assertThat(jolokiaStatus("{\"type\":\"exec\",\"mbean\":\"java.lang:type=Memory\",\"operation\":\"gc\"}")).isEqualTo(403);
+        assertThat(jolokiaStatus("{\"type\":\"write\",\"mbean\":\"java.lang:type=Memory\",\"attribute\":\"Verbose\",\"value\":true}"))
+                .isEqualTo(403);
     }
 
     @Test

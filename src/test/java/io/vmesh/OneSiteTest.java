@@ -3,7 +3,9 @@ package io.vmesh;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import org.apache.camel.main.MainConfigurationProperties;
 import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.apache.camel.test.main.junit5.Configure;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
@@ -21,13 +23,20 @@ import static org.awaitility.Awaitility.await;
 abstract class OneSiteTest {
 
     static SiteServer hq;
+    private static RouteTestSite site;
     /** A scratch directory for the class's own files. */
     @TempDir
     static Path dir;
 
     @BeforeAll
     static void prepareHq() {
-        hq = RouteTestSite.prepare("one-site").client(); // before the test kit starts Camel with its properties
+        site = RouteTestSite.prepare("one-site"); // before the test kit starts Camel with its properties
+        hq = site.client();
+    }
+
+    @Configure
+    protected void configure(MainConfigurationProperties configuration) {
+        site.requireManagementLogin(configuration);
     }
 
     @BeforeEach

@@ -34,7 +34,7 @@ class PrivateFilesTest {
         try (SiteServer hq = new SiteServer(topology, "hq", dir.resolve("hq")).start()) {
             String spooled = call(hq, "private-1", "2100"); // east is down: it stays in hq's spool
             call(hq, "private-2", "1100"); // homed on hq: delivered from the spool into its mailbox
-            var pinSet = hq.send("/mailboxes/1100/pin", r -> r.header("Authorization", Credentials.forMailboxPath("/mailboxes/1100/pin"))
+            var pinSet = hq.send("/mailboxes/1100/pin", r -> r.header("Authorization", Credentials.mailbox("1100", Credentials.DEFAULT_PIN))
                     .PUT(HttpRequest.BodyPublishers.ofString("4711")));
             assertThat(pinSet.statusCode()).isEqualTo(204);
             assertThat(hq.dataDir.resolve("spool/" + spooled + ".wav")).exists();

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
+import org.apache.camel.main.MainConfigurationProperties;
+
 /**
  * The site hq for a route test on the Camel test kit ({@code @CamelMainTest}): a test topology on free
  * ports and the properties {@code vmesh --site=hq} would derive from it, written to
@@ -47,6 +49,11 @@ final class RouteTestSite {
             throw new UncheckedIOException(e);
         }
         return new RouteTestSite(topology, data);
+    }
+
+    /** As {@code vmesh} does: the management port asks for the login of the site's secrets file. */
+    void requireManagementLogin(MainConfigurationProperties configuration) {
+        Vmesh.requireManagementLogin(configuration, topology.configDir.resolve("secrets.properties"));
     }
 
     /** HTTP to hq's data port, as a switch or a mailbox owner (the server itself is the test kit's). */

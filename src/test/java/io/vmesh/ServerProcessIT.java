@@ -43,10 +43,11 @@ class ServerProcessIT {
             assertThat(call.statusCode()).isEqualTo(201);
             String id = JSON.readTree(call.body()).get("messageId").asText();
             var list = send(HttpRequest.newBuilder(URI.create(topology.dataUrl("hq") + "/mailboxes/1800/messages"))
-                    .header("Authorization", Credentials.mailbox("1800", Credentials.DEFAULT_PIN)).build());
+                    .header("Authorization", Credentials.claim(HTTP, topology.dataUrl("hq"), "1800")).build());
             assertThat(JSON.readTree(list.body()).findValuesAsText("id")).containsExactly(id);
 
-            var observe = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq") + "/observe/health")).build());
+            var observe = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq") + "/observe/health"))
+                    .header("Authorization", Credentials.management()).build());
             assertThat(observe.statusCode()).isEqualTo(200);
             JsonNode checks = JSON.readTree(observe.body()).get("checks");
             assertThat(checks.findValuesAsText("name")).contains("broker", "data-directory", "migration-routes");
@@ -72,7 +73,7 @@ class ServerProcessIT {
             // the queue is the embedded broker's: read its depth through Jolokia, as an operator would
             var depth = send(HttpRequest.newBuilder(URI.create(topology.managementUrl("hq")
                     + "/observe/jolokia/read/org.apache.activemq:type=Broker,brokerName=vmesh-hq,destinationType=Queue,"
-                    + "destinationName=vmesh.migration.hq.east/QueueSize")).build());
+                    + "destinationName=vmesh.migration.hq.east/QueueSize")).header("Authorization", Credentials.management()).build());
             assertThat(JSON.readTree(depth.body()).get("value").asLong()).as(depth.body()).isEqualTo(1);
         }
     }

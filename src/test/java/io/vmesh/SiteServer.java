@@ -90,10 +90,12 @@ final class SiteServer implements AutoCloseable {
         return send(owner(path).DELETE());
     }
 
-    /** A request as the owner of the mailbox in the path would make it (default PIN); others go as they are. */
+    /** A request as the owner of the mailbox in the path would make it (its own PIN, set first); others go as they are. */
     private HttpRequest.Builder owner(String path) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path));
-        return path.startsWith("/mailboxes/") ? request.header("Authorization", Credentials.forMailboxPath(path)) : request;
+        return path.startsWith("/mailboxes/")
+                ? request.header("Authorization", Credentials.claim(HTTP, topology.dataUrl(site), Credentials.extensionOf(path)))
+                : request;
     }
 
     /** Any request, as the test builds it, for what the helpers above do not cover. */

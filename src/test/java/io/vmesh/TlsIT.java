@@ -100,7 +100,7 @@ class TlsIT {
             // migrated over https, the probe included, and read by its owner over https
             await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(client.send(HttpRequest.newBuilder(
                     URI.create(t.dataUrl("east") + "/mailboxes/2060/messages"))
-                    .header("Authorization", Credentials.mailbox("2060", Credentials.DEFAULT_PIN)).build(),
+                    .header("Authorization", Credentials.claim(client, t.dataUrl("east"), "2060")).build(),
                     HttpResponse.BodyHandlers.ofString()).body()).findValuesAsText("id").equals(List.of(id)));
 
             // and nothing answers in plain HTTP on the data port

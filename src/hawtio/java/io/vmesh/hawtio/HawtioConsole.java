@@ -23,13 +23,16 @@ import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * {@code java -jar target/hawtio/vmesh-hawtio.jar [--port 8180] [--connect NAME=JOLOKIA_URL ...]}: Hawtio 4
- * on 127.0.0.1, in a JVM of its own (the war's Jolokia 2.1 and vmesh's Jolokia 2.5 cannot share one).
+ * {@code java -jar target/hawtio/vmesh-hawtio.jar [--port 8180] [--secrets FILE] [--connect NAME=JOLOKIA_URL ...]}:
+ * Hawtio 4 on 127.0.0.1, in a JVM of its own (the war's Jolokia 2.1 and vmesh's Jolokia 2.5 cannot share one). It
+ * logs in to each management port with {@code management.user} and {@code management.password} of the secrets file
+ * (default {@code camel-config/secrets.properties}).
  * {@code http://127.0.0.1:PORT/} stores the connections in the browser and opens the first one on Camel's routes.
  */
 public final class HawtioConsole {
 
-    private static final String USAGE = "usage: java -jar vmesh-hawtio.jar [--port 8180] [--connect NAME=JOLOKIA_URL ...]";
+    private static final String USAGE = "usage: java -jar vmesh-hawtio.jar [--port 8180] [--secrets camel-config/secrets.properties]"
+            + " [--connect NAME=JOLOKIA_URL ...]";
     private static final String LOOPBACK = "127.0.0.1";
 
     private HawtioConsole() {
@@ -37,13 +40,14 @@ public final class HawtioConsole {
 
     public static void main(String[] args) throws Exception {
         int port = 8180;
+        Path secrets = Path.of("camel-config/secrets.properties");
         Map<String, URI> connections = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             // --name=value or --name value
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
             String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : null;
-            if (value == null && (name.equals("--port") || name.equals("--connect"))) {
+            if (value == null && (name.equals("--port") || name.equals("--connect") || name.equals("--secrets"))) {
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException(name + " needs a value; " + USAGE);
                 }
@@ -51,6 +55,7 @@ public final class HawtioConsole {
             }
             switch (name) {
                 case "--port" -> port = Integer.parseInt(value);
+                case "--secrets" -> secrets = Path.of(value);
                 case "--connect" -> {
                     int eq = value.indexOf('=');
                     if (eq < 1) {
@@ -68,11 +73,27 @@ public final class HawtioConsole {
         if (connections.isEmpty()) { // the shipped topology's first server
             connections.put("hq", jolokiaUrl("http://127.0.0.1:9101/observe/jolokia"));
         }
-        start(port, connections).join();
+        start(port, connections, login(secrets)).join();
+    }
+
+    /** {@code management.user} and {@code management.password} of vmesh's secrets file: the management ports' login. */
+    static String[] login(Path secrets) throws java.io.IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.Reader in = Files.newBufferedReader(secrets, java.nio.charset.StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("no secrets file " + secrets + " (the management ports' login); " + USAGE, e);
+        }
+        String user = p.getProperty("management.user", "").trim();
+        String password = p.getProperty("management.password", "").trim();
+        if (user.isEmpty() || password.isEmpty()) {
+            throw new IllegalArgumentException(secrets + " has no management.user and management.password; " + USAGE);
+        }
+        return new String[] {user, password};
     }
 
     /** Starts Hawtio at {@code http://127.0.0.1:PORT/hawtio}, with a landing page at {@code /} that preselects a connection. */
-    static Server start(int port, Map<String, URI> connections) throws Exception {
+    static Server start(int port, Map<String, URI> connections, String[] login) throws Exception {
         // no login: acceptable only because nothing but this machine can reach the port
         System.setProperty("hawtio.authenticationEnabled", "false");
         // Hawtio's proxy forwards only to the hosts of these connections (and to this machine)
@@ -98,7 +119,7 @@ public final class HawtioConsole {
         http.setHost(LOOPBACK);
         http.setPort(port);
         server.addConnector(http);
-        server.setHandler(new ContextHandlerCollection(hawtio, new ContextHandler(new Landing(connections), "/")));
+        server.setHandler(new ContextHandlerCollection(hawtio, new ContextHandler(new Landing(connections, login), "/")));
         server.setStopAtShutdown(true);
         server.start();
         System.out.println("Hawtio: http://" + LOOPBACK + ":" + http.getLocalPort() + "/ (connections " + connections + ")");
@@ -126,7 +147,7 @@ public final class HawtioConsole {
 
         private final String page;
 
-        Landing(Map<String, URI> connections) {
+        Landing(Map<String, URI> connections, String[] login) {
             StringBuilder json = new StringBuilder("{");
             connections.forEach((name, url) -> {
                 int port = url.getPort() > 0 ? url.getPort() : ("https".equals(url.getScheme()) ? 443 : 80);
@@ -134,7 +155,8 @@ public final class HawtioConsole {
                 json.append(json.length() > 1 ? "," : "").append(quote(name)).append(":{")
                         .append("\"id\":").append(quote(name)).append(",\"name\":").append(quote(name))
                         .append(",\"scheme\":").append(quote(url.getScheme())).append(",\"host\":").append(quote(url.getHost()))
-                        .append(",\"port\":").append(port).append(",\"path\":").append(quote(path)).append('}');
+                        .append(",\"port\":").append(port).append(",\"path\":").append(quote(path))
+                        .append(",\"username\":").append(quote(login[0])).append(",\"password\":").append(quote(login[1])).append('}');
             });
             json.append('}');
             page = """

@@ -6,9 +6,12 @@ import io.vmesh.audio.AudioCodec;
 import io.vmesh.security.Printable;
 import io.vmesh.security.Sha256;
 import io.vmesh.storage.VoicemailMessage;
+import io.vmesh.switches.CallRequests;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +28,9 @@ public final class PeerIntake {
     public static final String SHA256 = "X-Vmesh-Sha256";
     public static final String METADATA = "X-Vmesh-Metadata";
 
+    private static final String FIELD = "field ";
+    private static final long MAX_DURATION_MS = 24L * 3600 * 1000;
+
     private final String site;
     private final Directory directory;
     private final AudioCodec codec;
@@ -34,6 +40,33 @@ public final class PeerIntake {
         this.site = site;
         this.directory = directory;
         this.codec = codec;
+    }
+
+    /**
+     * The same checks as a switch's call gets ({@link CallRequests}): a peer holding the cluster
+     * secret is trusted to deliver, not to put anything it likes into a mailbox or the log.
+     */
+    private static void requireFields(VoicemailMessage message) {
+        CallRequests.requireCallId(FIELD + "'callId'", message.callId());
+        CallRequests.requireCaller(FIELD + "'from'", message.from());
+        CallRequests.requireId(FIELD + "'switchId'", message.switchId());
+        CallRequests.requireId(FIELD + "'recordedBy'", message.recordedBy());
+        if (message.extension() == null || !message.extension().matches("[0-9]{1,15}")) {
+            throw RejectedRequest.badRequest(FIELD + "'extension' must be digits, got '" + Printable.of(message.extension()) + "'");
+        }
+        try {
+            Instant.parse(String.valueOf(message.receivedAt()));
+        } catch (DateTimeParseException e) {
+            throw RejectedRequest.badRequest(FIELD + "'receivedAt' must be an ISO-8601 instant, got '"
+                    + Printable.of(message.receivedAt()) + "'");
+        }
+        if (message.durationMs() < 0 || message.durationMs() > MAX_DURATION_MS) {
+            throw RejectedRequest.badRequest(FIELD + "'durationMs' must be 0 to " + MAX_DURATION_MS + ", got " + message.durationMs());
+        }
+        if (message.sourceEncoding() != null && !message.sourceEncoding().matches("[A-Za-z0-9_.-]{1,32}")) {
+            throw RejectedRequest.badRequest(FIELD + "'sourceEncoding' must be 1 to 32 letters, digits or _.-, got '"
+                    + Printable.of(message.sourceEncoding()) + "'");
+        }
     }
 
     /** The metadata for a migration as its sender puts it in {@value #METADATA}. */
@@ -59,6 +92,7 @@ public final class PeerIntake {
         if (!id.equals(message.id())) {
             throw RejectedRequest.badRequest("message id " + id + " differs from the metadata's '" + Printable.of(message.id()) + "'");
         }
+        requireFields(message);
         String home;
         try {
             home = directory.homeOf(message.extension());
@@ -78,6 +112,7 @@ public final class PeerIntake {
                     + Printable.of(sha256));
         }
         codec.requireStoredFormat(audio);
+        // the fields are rebuilt from what was checked; durationMs and sha256 are numbers and hex by now
         return new VoicemailMessage(message.id(), message.callId(), message.from(), message.extension(),
                 message.switchId(), message.recordedBy(), message.receivedAt(), message.durationMs(),
                 message.sourceEncoding(), actual, false);

@@ -21,7 +21,7 @@ import org.apache.camel.Message;
 
 /**
  * Server-to-server requests ({@code /peer/...}) are signed: HMAC-SHA256 with the cluster secret over
- * the method, the path, a timestamp, the message id, the SHA-256 of the metadata header and the
+ * the method, the path, the sending server's id, a timestamp, the message id, the SHA-256 of the metadata header and the
  * SHA-256 of the body. (The id makes every message's signature its own: two messages with the same
  * audio signed in the same millisecond must not look like a replay of each other.) The receiver refuses an unsigned or
  * wrongly signed request (401), and a stale or replayed one (403).
@@ -51,16 +51,19 @@ public final class PeerAuthentication {
         String timestamp = String.valueOf(System.currentTimeMillis());
         request.setHeader(PEER, site);
         request.setHeader(TIMESTAMP, timestamp);
-        request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", timestamp,
+        request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", site, timestamp,
                 request.getHeader(PeerIntake.MESSAGE_ID, String.class), request.getHeader(PeerIntake.METADATA, String.class),
                 request.getHeader(PeerIntake.SHA256, String.class)));
     }
 
-    /** Checks a peer request before anything else is done with it. */
-    public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
-                       @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
-                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
-                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
+    /**
+     * 401 unless signed by a peer with the cluster secret, 403 if signed too far from this server's
+     * clock; returns this server's time. Everything signed is in the request's head (the body's
+     * digest included), so this runs on the head, before the body is read (RequestHeadCheck), and
+     * again in the route with the replay check.
+     */
+    public long checkSignature(String method, String uri, String peer, String timestamp, String signature, String messageId,
+                               String metadata, String bodyDigest) {
         if (peer == null || timestamp == null || signature == null) {
             throw new RejectedRequest(401, "peer requests must be signed (" + PEER + ", " + TIMESTAMP + ", " + SIGNATURE + ")");
         }
@@ -74,7 +77,7 @@ public final class PeerAuthentication {
             throw new RejectedRequest(401, TIMESTAMP + " must be milliseconds since the epoch");
         }
         String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
-        String expected = signature(method, path, timestamp, messageId, metadata, bodyDigest);
+        String expected = signature(method, path, peer, timestamp, messageId, metadata, bodyDigest);
         if (!Secrets.same(expected, signature)) {
             throw new RejectedRequest(401, "the signature does not match: wrong cluster secret, or the request was altered");
         }
@@ -83,6 +86,18 @@ public final class PeerAuthentication {
             throw new RejectedRequest(403, "the request was signed " + Math.abs(now - sent) / 1000
                     + " s away from this server's clock; at most " + maxSkewMillis / 1000 + " s are accepted");
         }
+        return now;
+    }
+
+    /**
+     * Checks a peer request before anything else is done with it: {@link #checkSignature}, then that
+     * the signature was not accepted before (a replay).
+     */
+    public void verify(@Header("CamelHttpMethod") String method, @Header("CamelHttpUri") String uri,
+                       @Header(PEER) String peer, @Header(TIMESTAMP) String timestamp,
+                       @Header(SIGNATURE) String signature, @Header(PeerIntake.MESSAGE_ID) String messageId,
+                       @Header(PeerIntake.METADATA) String metadata, @Header(PeerIntake.SHA256) String bodyDigest) {
+        long now = checkSignature(method, uri, peer, timestamp, signature, messageId, metadata, bodyDigest);
         synchronized (seen) {
             // oldest first: drop from the head only what left the window, not a walk of every entry per request
             for (Iterator<Long> oldest = seen.values().iterator(); oldest.hasNext() && oldest.next() < now - 2 * maxSkewMillis; ) {
@@ -94,11 +109,12 @@ public final class PeerAuthentication {
         }
     }
 
-    public String signature(String method, String path, String timestamp, String messageId, String metadata, String bodyDigest) {
+    public String signature(String method, String path, String peer, String timestamp, String messageId, String metadata,
+                            String bodyDigest) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
-            String canonical = method + "\n" + path + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
+            String canonical = method + "\n" + path + "\n" + peer + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
                     + Sha256.hex((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
                     + (bodyDigest == null ? "" : bodyDigest);
             return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));

@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * cluster-secret = ...          HMAC key every server signs and checks peer requests with
  * switch.&lt;switchId&gt; = ...      bearer token of each switch
  * mailbox.default-pin = ...     PIN of a mailbox whose owner has not set one
+ * mailbox.pin-key = ...         key of the PIN hashes in the data directory (HMAC before PBKDF2)
+ * management.user = ...         login of the management port (ManagementLogin)
+ * management.password = ...
  * </pre>
  */
 public final class Secrets {
@@ -34,6 +37,9 @@ public final class Secrets {
     private final byte[] clusterSecret;
     private final Map<String, String> switchTokens = new TreeMap<>();
     private final String defaultPin;
+    private final byte[] pinKey;
+    private final Path file;
+    private final boolean demo;
 
     public Secrets(Path file, Directory directory) {
         Properties p = new Properties();
@@ -51,6 +57,11 @@ public final class Secrets {
         if (!defaultPin.matches("[0-9]{4,12}")) {
             throw new IllegalArgumentException(file + ": mailbox.default-pin must be 4 to 12 digits");
         }
+        String pin = p.getProperty("mailbox.pin-key", "").trim();
+        if (pin.length() < 16) {
+            throw new IllegalArgumentException(file + ": mailbox.pin-key must be at least 16 characters (docs/security.md)");
+        }
+        this.pinKey = pin.getBytes(StandardCharsets.UTF_8);
         for (String name : p.stringPropertyNames()) {
             if (name.startsWith("switch.")) {
                 switchTokens.put(name.substring("switch.".length()), p.getProperty(name).trim());
@@ -63,7 +74,9 @@ public final class Secrets {
                 }
             }
         }
-        boolean demo = cluster.startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
+        this.file = file;
+        this.demo = cluster.startsWith(DEMO_PREFIX) || pin.startsWith(DEMO_PREFIX)
+                || p.getProperty("management.password", "").trim().startsWith(DEMO_PREFIX) || switchTokens.values().stream().anyMatch(t -> t.startsWith(DEMO_PREFIX));
         if (demo) {
             LOG.warn("""
 
@@ -73,6 +86,36 @@ public final class Secrets {
                     *  mailboxes. Generate real secrets before production: see docs/security.md.
                     ************************************************************************************""", file);
         }
+    }
+
+    /** True while any secret is a shipped demo one (starts with {@value #DEMO_PREFIX}). */
+    public boolean isDemo() {
+        return demo;
+    }
+
+    /**
+     * Refuses demo secrets on a data port that other hosts can reach: the demo values are public.
+     * Loopback (the demo, the tests) is fine, and so is an operator's explicit
+     * {@code vmesh.allow-demo-secrets = true} (or {@code --demo}).
+     */
+    public void requireRealSecretsUnlessLoopback(String dataHost, boolean allowDemo) {
+        if (!demo || allowDemo || isLoopback(dataHost)) {
+            return;
+        }
+        throw new IllegalStateException("Refusing to serve " + dataHost + " with the public demo secrets of " + file
+                + ": make real ones (docs/security.md, 'Secrets'), or start with --demo to allow them");
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return host != null && !host.isBlank() && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    byte[] pinKey() {
+        return pinKey;
     }
 
     byte[] clusterSecret() {

@@ -1,6 +1,7 @@
 package io.vmesh.storage;
 
 import io.vmesh.RejectedRequest;
+import io.vmesh.security.Printable;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.apache.camel.Variable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * FIG. 4's storage interface (335), its second half: the mailboxes of the extensions homed here,
@@ -27,6 +30,8 @@ import org.apache.camel.Variable;
  * </pre>
  */
 public final class Mailboxes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Mailboxes.class);
 
     private final Path dir;
     private final Spool spool;
@@ -82,7 +87,7 @@ public final class Mailboxes {
 
     public List<VoicemailMessage> list(@Header("ext") String extension) throws IOException {
         Path box = mailbox(extension);
-        return Files.isDirectory(box) ? MessageFiles.readAll(box) : List.of();
+        return Files.isDirectory(box) ? MessageFiles.readAll(box, true) : List.of();
     }
 
     public Path audioFile(@Header("ext") String extension, @Header("id") String id) throws IOException {
@@ -155,6 +160,8 @@ public final class Mailboxes {
                         }
                     } catch (NoSuchFileException deletedMeanwhile) {
                         // not waiting
+                    } catch (IOException | RuntimeException unreadable) {
+                        LOG.warn("Left {} out of the waiting count: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
                     }
                 }
             } catch (IOException e) {

@@ -1,8 +1,11 @@
 package io.vmesh.storage;
 
+import io.vmesh.security.Printable;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,9 +13,13 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Reading and writing a directory's message metadata ({@code <id>.json}), for the spool and the mailboxes. */
 final class MessageFiles {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MessageFiles.class);
 
     static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -54,13 +61,27 @@ final class MessageFiles {
         return ids;
     }
 
-    /** Every message of a directory, oldest first. */
-    static List<VoicemailMessage> readAll(Path dir) throws IOException {
+    /**
+     * Every message of a directory, oldest first. {@code skipUnreadable}: a mailbox listing leaves a
+     * damaged file out (logged); the spool's recovery fails on it.
+     */
+    static List<VoicemailMessage> readAll(Path dir, boolean skipUnreadable) throws IOException {
         List<VoicemailMessage> messages = new ArrayList<>();
         for (Path f : metadataFiles(dir)) {
-            messages.add(read(f));
+            try {
+                messages.add(read(f));
+            } catch (NoSuchFileException deletedMeanwhile) {
+                // not listed
+            } catch (IOException | RuntimeException unreadable) {
+                if (!skipUnreadable) {
+                    throw unreadable;
+                }
+                // one damaged file must not take the whole mailbox down: the others are listed
+                LOG.warn("Left {} out of the listing: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
+            }
         }
-        messages.sort(Comparator.comparing(VoicemailMessage::receivedAt).thenComparing(VoicemailMessage::id));
+        messages.sort(Comparator.comparing(VoicemailMessage::receivedAt, Comparator.nullsFirst(Comparator.naturalOrder()))
+                .thenComparing(VoicemailMessage::id, Comparator.nullsFirst(Comparator.naturalOrder())));
         return messages;
     }
 }

@@ -115,7 +115,7 @@ public final class Spool {
 
     /** Every message in the spool (complete ones: their JSON is there), oldest first. */
     public List<VoicemailMessage> messages() throws IOException {
-        return MessageFiles.readAll(dir);
+        return MessageFiles.readAll(dir, false);
     }
 
     /**

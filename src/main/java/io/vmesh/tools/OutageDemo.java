@@ -106,6 +106,7 @@ public final class OutageDemo {
     private final Directory directory;
     /** Mailboxes are read as their owners, with the PIN every mailbox has until its owner sets one. */
     private final String defaultPin;
+    private final java.util.Map<String, String> ownPins = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, ServerProcess> servers = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
@@ -489,12 +490,38 @@ public final class OutageDemo {
 
     // --- helpers ------------------------------------------------------------------------------
 
+    /** The owner's PIN: the default PIN opens a mailbox only to set one, so the demo sets one first, as its owner would. */
+    private String ownPin(String home, String extension) throws IOException, InterruptedException {
+        String pin = ownPins.get(extension);
+        if (pin == null) {
+            pin = String.valueOf(100_000 + new java.security.SecureRandom().nextInt(900_000));
+            HttpResponse<String> set = http.send(HttpRequest.newBuilder(URI.create(servers.get(home).url()
+                    + "/mailboxes/" + extension + "/pin")).timeout(Duration.ofSeconds(10))
+                    .header("Authorization", basic(extension, defaultPin))
+                    .PUT(HttpRequest.BodyPublishers.ofString(pin)).build(), HttpResponse.BodyHandlers.ofString());
+            if (set.statusCode() != 204) {
+                throw new IOException("could not set the PIN of mailbox " + extension + " on " + home + ": "
+                        + set.statusCode() + " " + set.body());
+            }
+            ownPins.put(extension, pin);
+        }
+        return pin;
+    }
+
+    private static String basic(String extension, String pin) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString(
+                (extension + ":" + pin).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private Set<String> mailboxIds(String home, String extension) throws IOException, InterruptedException {
+        String pin = ownPin(home, extension);
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(servers.get(home).url()
                 + "/mailboxes/" + extension + "/messages")).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        (extension + ":" + defaultPin).getBytes(java.nio.charset.StandardCharsets.UTF_8))).build(),
+                .header("Authorization", basic(extension, pin)).build(),
                 HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("mailbox " + extension + " on " + home + " answered " + response.statusCode() + ": " + response.body());
+        }
         Set<String> ids = new HashSet<>();
         for (JsonNode message : JSON.readTree(response.body())) {
             ids.add(message.path("id").asText());

@@ -1,0 +1,158 @@
+package io.vmesh;
+
+import io.vmesh.migration.PeerIntake;
+import io.vmesh.security.PeerAuthentication;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The data port's memory cannot be exhausted: unauthenticated bodies are refused on their head, and
+ * connections and bytes in flight are capped (503 and Retry-After beyond), idle connections closed.
+ */
+class DataPortLimitsTest {
+
+    private static final int MAX_CONNECTIONS = 6;
+    private static final int LARGEST_BODY = 600_000;
+
+    @TempDir
+    static Path dir;
+    static SiteServer hq;
+    static int port;
+
+    @BeforeAll
+    static void startHq() {
+        TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq",
+                "vmesh.http.max-connections = " + MAX_CONNECTIONS + "\nvmesh.http.max-bytes-in-flight = 1000000\n"
+                        + "camel.rest.endpoint-properties.chunkedMaxContentLength = " + LARGEST_BODY + "\n"
+                        + "vmesh.http.idle-timeout-ms = 1000\nvmesh.http.request-read-timeout-ms = 20000\n");
+        hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
+        port = topology.dataPorts.get("hq");
+    }
+
+    @AfterAll
+    static void stopHq() {
+        hq.close();
+    }
+
+    /** Opens a connection and sends a request's head (and nothing of its body). */
+    private static Socket head(String requestLine, String... headers) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        StringBuilder head = new StringBuilder(requestLine).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (String header : headers) {
+            head.append(header).append("\r\n");
+        }
+        socket.getOutputStream().write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    private static String answer(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        StringBuilder text = new StringBuilder();
+        byte[] buffer = new byte[4096];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            text.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+            int end = text.indexOf("\r\n\r\n");
+            if (end >= 0 && text.indexOf("}", end) > 0) {
+                break; // a whole JSON answer: the server may keep reading, the test need not
+            }
+        }
+        return text.toString();
+    }
+
+    @Test
+    void unauthenticatedCallsAndMigrationsAreRefusedOnTheirHeadBeforeTheBodyIsSent() throws Exception {
+        String[][] requests = {
+                {"POST /switch/hq-sw1/calls?callId=h-1&from=1&to=1900&state=BUSY"},
+                {"POST /switch/hq-sw1/calls?callId=h-2&from=1&to=1900&state=BUSY", "Authorization: Bearer wrong"},
+                {"POST /switch/rogue/calls?callId=h-3&from=1&to=1900&state=BUSY", "Authorization: Bearer demo-rogue"},
+                {"POST /peer/voicemail", PeerIntake.MESSAGE_ID + ": east-h-1"},
+                {"POST /peer/voicemail", PeerAuthentication.PEER + ": east", PeerAuthentication.TIMESTAMP + ": "
+                        + System.currentTimeMillis(), PeerAuthentication.SIGNATURE + ": " + "00".repeat(32)},
+                {"PUT /mailboxes/1900/pin"},
+        };
+        for (String[] request : requests) {
+            List<String> headers = new ArrayList<>(List.of(request).subList(1, request.length));
+            headers.add("Content-Length: 8388608"); // announced, never sent: the answer must not wait for it
+            try (Socket socket = head(request[0], headers.toArray(String[]::new))) {
+                String answer = answer(socket);
+                assertThat(answer).as(request[0]).matches("(?s)HTTP/1.1 4(01|13) .*\\{\"error\":.*");
+                assertThat(answer).contains("connection: close");
+            }
+        }
+        assertThat(hq.storedFiles()).isEmpty();
+    }
+
+    @Test
+    void connectionsBeyondTheCapAreAnswered503WithRetryAfter() throws Exception {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i <= MAX_CONNECTIONS; i++) {
+                Socket socket = new Socket("127.0.0.1", port);
+                socket.setSoTimeout(10_000);
+                held.add(socket);
+            }
+            // the last one is over the cap, or an earlier one if another connection was open meanwhile
+            await().atMost(Duration.ofSeconds(10)).until(() -> held.stream().anyMatch(DataPortLimitsTest::hasData));
+            String refused = answer(held.stream().filter(DataPortLimitsTest::hasData).findFirst().orElseThrow());
+            assertThat(refused).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1").contains("connections open");
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> hq.get("/health").statusCode() == 200);
+    }
+
+    private static boolean hasData(Socket socket) {
+        try {
+            return socket.getInputStream().available() > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void bytesInFlightBeyondTheCapAreAnswered503WithRetryAfter() throws Exception {
+        String call = "POST /switch/hq-sw1/calls?callId=f-%d&from=1&to=1901&state=NO_ANSWER";
+        try (Socket first = head(String.format(call, 1), "Authorization: " + Credentials.switchToken("hq-sw1"),
+                "Content-Length: " + LARGEST_BODY)) {
+            first.getOutputStream().write(new byte[1000]); // and holds the rest
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                try (Socket second = head(String.format(call, 2), "Authorization: " + Credentials.switchToken("hq-sw1"),
+                        "Content-Length: " + LARGEST_BODY)) {
+                    assertThat(answer(second)).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1");
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> hq.postCall("hq-sw1", "callId=f-3&from=1&to=1901&state=NO_ANSWER",
+                Audio.resource("speech-03.wav")).statusCode() == 201);
+    }
+
+    @Test
+    void anIdleKeptAliveConnectionIsClosed() throws Exception {
+        try (Socket socket = head("GET /health")) {
+            long started = System.nanoTime();
+            String all = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // returns when the server closes
+
+            assertThat(all).startsWith("HTTP/1.1 200");
+            assertThat((System.nanoTime() - started) / 1e9).as("closed after the 1 s idle timeout").isLessThan(8);
+        }
+    }
+}
