@@ -65,6 +65,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long probeTimeoutMs;
     @PropertyInject(value = "vmesh.migration.away-probe-interval", defaultValue = "1000")
     private long awayProbeIntervalMs;
+    @PropertyInject(value = "vmesh.migration.idle-stop-after", defaultValue = "60000")
+    private long idleStopAfterMs;
+    @PropertyInject("vmesh.migration.queue-prefix")
+    private String queuePrefix;
     @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
     private int maxBrokerConnections;
     @PropertyInject("vmesh.security.secrets-file")
@@ -107,6 +111,13 @@ public final class VmeshConfiguration implements CamelConfiguration {
             directory = Directory.load(Path.of(topology));
         }
         return directory;
+    }
+
+    /** The watch-topology route's: a changed topology.yaml taken into force, and what follows from it. */
+    @BindToRegistry("topologyChanges")
+    public io.vmesh.topology.TopologyChanges topologyChanges() {
+        return new io.vmesh.topology.TopologyChanges(site, directory(), Path.of(topology))
+                .onChange(change -> change.removed().forEach(peerAvailability()::forget));
     }
 
     /** The data port's deadline for a whole request to arrive (endpoint option {@code decoders}). */
@@ -219,14 +230,18 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private MigrationBacklog migrationBacklog;
     private MigrationRoutes migrationRoutes;
 
-    private MigrationRoutes migrationRoutes() {
+    /** The migration route of each home with messages waiting, added and removed as messages come and go. */
+    @BindToRegistry("migrationRoutes")
+    public MigrationRoutes migrationRoutes() {
         if (migrationRoutes == null) {
-            migrationRoutes = new MigrationRoutes(site, directory());
+            migrationRoutes = new MigrationRoutes(site, this::migrationBacklog,
+                    () -> embeddedBroker() == null ? java.util.Set.of() : embeddedBroker().queuesWithEntries(queuePrefix),
+                    idleStopAfterMs);
         }
         return migrationRoutes;
     }
 
-    /** Adds a migration route per peer once the routes are loaded, and publishes the backlog as metrics. */
+    /** Adds the migration routes of the homes with a backlog once the routes are loaded, and publishes the backlog as metrics. */
     @Override
     public void configure(CamelContext context) throws Exception {
         context.addStartupListener(migrationRoutes());
@@ -234,6 +249,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
             MeterRegistry registry = ctx.getRegistry().findSingleByType(MeterRegistry.class);
             if (registry != null) {
                 migrationBacklog().bindTo(registry);
+                if (registry.find("vmesh.peers.probes").functionCounter() == null) { // told again as routes are added
+                    io.micrometer.core.instrument.FunctionCounter.builder("vmesh.peers.probes", peerAvailability(), PeerAvailability::probesSent)
+                            .description("GET /health requests sent to peers since start").register(registry);
+                }
             }
         });
     }

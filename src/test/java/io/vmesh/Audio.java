@@ -18,7 +18,7 @@ public final class Audio {
     private Audio() {
     }
 
-    static byte[] resource(String name) {
+    public static byte[] resource(String name) {
         try (InputStream in = Audio.class.getResourceAsStream("/audio/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no test audio " + name);

@@ -124,6 +124,8 @@ class CustomisedRoutesTest {
                 + "camel.main.routes-reload-remove-all-routes = false\n";
         try (SiteServer hq = serverWith(routes, reload)) {
             assertThat(disposition(hq, "1101", "DND")).isEqualTo("VOICEMAIL");
+            assertThat(disposition(hq, "2101", "BUSY")).isEqualTo("VOICEMAIL"); // waits for east: its route is added
+            await().atMost(Duration.ofSeconds(20)).until(() -> hq.context().getRoute("migrate-to-east") != null);
             Path callStatus = routes.resolve("call-status.camel.yaml");
 
             Files.writeString(callStatus, Files.readString(callStatus).replace(VOICEMAIL_STATES_BEFORE, VOICEMAIL_STATES_AFTER));

@@ -132,22 +132,37 @@ class HomeAnswersTest {
 
     @Test
     void homeThatRefusesTheMessageForGoodDeadLettersItWithItsReason() throws Exception {
-        answer.set(409);
-        String id = recordForEast("refused-409");
+        answer.set(410);
+        String id = recordForEast("refused-410");
 
         await().until(() -> Files.exists(hq.dataDir.resolve("dead-letter/" + id + ".json")));
 
-        assertThat(answered).containsExactly(409);
-        assertThat(Files.readString(hq.dataDir.resolve("dead-letter/" + id + ".json"))).contains("409", "the stand-in answers 409");
+        assertThat(answered).containsExactly(410);
+        assertThat(Files.readString(hq.dataDir.resolve("dead-letter/" + id + ".json"))).contains("410", "the stand-in answers 410");
         assertThat(hq.dataDir.resolve("dead-letter/" + id + ".wav")).exists();
         assertThat(eastBacklog().get("pending").asInt()).isZero();
+    }
+
+    @Test
+    void homeWhoseTopologyHomesTheExtensionElsewhereKeepsTheMessageWaitingUntilTheyAgree() throws Exception {
+        answer.set(409); // the home's topology.yaml has not caught up with hq's yet (or differs)
+        String id = recordForEast("disagree-409");
+        await().until(() -> answered.size() >= 3);
+
+        assertThat(eastBacklog().get("pending").asInt()).isEqualTo(1);
+        assertThat(eastBacklog().get("lastError").asText()).contains("409", "topologies of the two servers differ");
+        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
+
+        answer.set(201); // its topology now agrees
+        await().until(() -> eastBacklog().get("pending").asInt() == 0);
+        assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
     }
 
     /** The operator's re-drive of a dead-lettered message (docs/operations.md). */
     @Test
     void deadLetterPutBackIntoTheSpoolIsSentAgainAfterARestart() throws Exception {
-        answer.set(409);
-        String id = recordForEast("redriven-409");
+        answer.set(410);
+        String id = recordForEast("redriven-410");
         await().until(() -> Files.exists(hq.dataDir.resolve("dead-letter/" + id + ".json")));
         hq.close();
 
@@ -159,7 +174,7 @@ class HomeAnswersTest {
         hq = new SiteServer(topology, "hq", data).start();
 
         await().until(() -> Files.exists(data.resolve("sent/" + id + ".json")));
-        assertThat(answered).containsExactly(409, 201);
+        assertThat(answered).containsExactly(410, 201);
         assertThat(data.resolve("spool/" + id + ".wav")).doesNotExist();
     }
 }

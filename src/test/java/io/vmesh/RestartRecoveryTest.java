@@ -125,6 +125,25 @@ class RestartRecoveryTest {
     }
 
     @Test
+    void queuedMessageWhoseExtensionLeftTheDirectoryWhileTheServerWasDownIsDeadLetteredAfterItStarts() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config"));
+        Path data = dir.resolve("data");
+        String id;
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            id = busyCall(hq, "left-1", "3800"); // on west's queue, west down
+        }
+        // the spool no longer counts it for any home: only its queue on the broker says a consumer is needed
+        Path file = topology.configDir.resolve("topology.yaml");
+        Files.writeString(file, Files.readString(file).replace("range: 3000-3999", "range: 3000-3099"));
+
+        try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
+            await().untilAsserted(() -> assertThat(data.resolve("dead-letter/" + id + ".json")).exists());
+            assertThat(JSON.readTree(data.resolve("dead-letter/" + id + ".json").toFile()).get("reason").asText())
+                    .isEqualTo("extension 3800 is not in the directory");
+        }
+    }
+
+    @Test
     void spooledMessageWhoseExtensionLeftTheDirectoryIsDeadLetteredAtStartUp() throws Exception {
         TestTopology topology = new TestTopology(dir.resolve("config"));
         Path data = dir.resolve("data");

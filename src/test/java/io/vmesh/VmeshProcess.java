@@ -84,6 +84,11 @@ public final class VmeshProcess implements AutoCloseable {
         return ServerProcess.answersOk(http, URI.create(topology.dataUrl(site) + "/health"));
     }
 
+    /** The server JVM's process id (while it runs). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** {@code kill -9}: no shutdown hook, no flush, nothing. */
     public void kill9() throws InterruptedException {
         process.destroyForcibly();

@@ -68,6 +68,25 @@ public final class EmbeddedBroker {
         broker.waitUntilStopped();
     }
 
+    /**
+     * The queues whose name starts with {@code prefix} and that hold entries, by the rest of their
+     * name (a migration queue's home server): at start-up, the homes that need their consumers.
+     */
+    public java.util.Set<String> queuesWithEntries(String prefix) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try {
+            broker.getRegionBroker().getDestinationMap().forEach((destination, queue) -> {
+                if (destination.isQueue() && destination.getPhysicalName().startsWith(prefix)
+                        && queue.getDestinationStatistics().getMessages().getCount() > 0) {
+                    names.add(destination.getPhysicalName().substring(prefix.length()));
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot list the broker's queues: " + e.getMessage(), e);
+        }
+        return names;
+    }
+
     public boolean isRunning() {
         return broker.isStarted() && !broker.isStopping();
     }

@@ -38,19 +38,13 @@ public final class MigrationBacklog {
     private final Map<String, AtomicLong> delivered = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> deadLettered = new ConcurrentHashMap<>();
     private final Map<String, Timer> latency = new ConcurrentHashMap<>();
-    private MeterRegistry boundTo;
+    private volatile MeterRegistry boundTo;
+    private final java.util.Set<String> metered = ConcurrentHashMap.newKeySet();
 
     public MigrationBacklog(String site, Directory directory, PeerAvailability peers, Spool spool) throws IOException {
         this.site = site;
         this.directory = directory;
         this.peers = peers;
-        for (Directory.Server server : directory.servers()) {
-            if (!server.id().equals(site)) {
-                pending.put(server.id(), new ConcurrentHashMap<>());
-                delivered.put(server.id(), new AtomicLong());
-                deadLettered.put(server.id(), new AtomicLong());
-            }
-        }
         for (VoicemailMessage m : spool.messages()) {
             try {
                 queued(m.id(), directory.homeOf(m.extension()), m.receivedAt());
@@ -60,26 +54,43 @@ public final class MigrationBacklog {
         }
     }
 
-    /** Publishes the backlog as gauges, one per home server. */
+    /**
+     * Publishes the backlog as meters, tagged with the home server: those of each home that has had a
+     * message waiting since start (a company of 500 sites does not get 2,500 meters of idle homes).
+     */
     public synchronized void bindTo(MeterRegistry registry) {
         if (boundTo == registry) {
             return;
         }
         boundTo = registry;
-        for (String home : pending.keySet()) {
-            Gauge.builder("vmesh.migrations.pending", () -> pending.get(home).size())
-                    .description("messages recorded here, waiting for their home server").tag("home", home).register(registry);
-            Gauge.builder("vmesh.migrations.oldest.age", () -> oldestAgeSeconds(home) == null ? 0 : oldestAgeSeconds(home))
-                    .description("age of the oldest message waiting for its home server").baseUnit("seconds")
-                    .tag("home", home).register(registry);
-            FunctionCounter.builder("vmesh.migrations.delivered", delivered.get(home), AtomicLong::get)
-                    .description("messages delivered to their home server since start").tag("home", home).register(registry);
-            FunctionCounter.builder("vmesh.migrations.dead.lettered", deadLettered.get(home), AtomicLong::get)
-                    .description("messages that could not be delivered, since start").tag("home", home).register(registry);
-            latency.put(home, Timer.builder("vmesh.migrations.delivery.latency")
-                    .description("from recording here to durable in the home mailbox").tag("home", home)
-                    .publishPercentiles(0.5, 0.99).register(registry));
+        metered.clear();
+        pending.keySet().forEach(this::meter);
+    }
+
+    private void meter(String home) {
+        MeterRegistry registry = boundTo;
+        if (registry == null || !metered.add(home)) {
+            return;
         }
+        Gauge.builder("vmesh.migrations.pending", () -> pending(home))
+                .description("messages recorded here, waiting for their home server").tag("home", home).register(registry);
+        Gauge.builder("vmesh.migrations.oldest.age", () -> {
+                    Long age = oldestAgeSeconds(home);
+                    return age == null ? 0 : age;
+                })
+                .description("age of the oldest message waiting for its home server").baseUnit("seconds")
+                .tag("home", home).register(registry);
+        FunctionCounter.builder("vmesh.migrations.delivered", counter(delivered, home), AtomicLong::get)
+                .description("messages delivered to their home server since start").tag("home", home).register(registry);
+        FunctionCounter.builder("vmesh.migrations.dead.lettered", counter(deadLettered, home), AtomicLong::get)
+                .description("messages that could not be delivered, since start").tag("home", home).register(registry);
+        latency.put(home, Timer.builder("vmesh.migrations.delivery.latency")
+                .description("from recording here to durable in the home mailbox").tag("home", home)
+                .publishPercentiles(0.5, 0.99).register(registry));
+    }
+
+    private static AtomicLong counter(Map<String, AtomicLong> counters, String home) {
+        return counters.computeIfAbsent(home, h -> new AtomicLong());
     }
 
     public void queued(@Variable("messageId") String id, @Variable("home") String home,
@@ -87,13 +98,18 @@ public final class MigrationBacklog {
         if (!home.equals(site)) {
             pending.computeIfAbsent(home, h -> new ConcurrentHashMap<>())
                     .put(id, receivedAt == null ? Instant.now() : Instant.parse(receivedAt));
+            if (boundTo != null && !metered.contains(home)) {
+                synchronized (this) {
+                    meter(home);
+                }
+            }
         }
     }
 
     public void delivered(@Variable("messageId") String id, @Variable("home") String home) {
         Instant receivedAt = remove(id, home);
         if (receivedAt != null) {
-            delivered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+            counter(delivered, home).incrementAndGet();
             Timer timer = latency.get(home);
             if (timer != null) {
                 timer.record(Duration.between(receivedAt, Instant.now()));
@@ -108,7 +124,7 @@ public final class MigrationBacklog {
 
     public void deadLettered(@Variable("messageId") String id, @Variable("home") String home) {
         remove(id, home);
-        deadLettered.computeIfAbsent(home, h -> new AtomicLong()).incrementAndGet();
+        counter(deadLettered, home).incrementAndGet();
     }
 
     private Instant remove(String id, String home) {
@@ -117,8 +133,25 @@ public final class MigrationBacklog {
     }
 
     Long oldestAgeSeconds(String home) {
-        return pending.get(home).values().stream().min(Instant::compareTo)
+        return pending.getOrDefault(home, Map.of()).values().stream().min(Instant::compareTo)
                 .map(oldest -> Duration.between(oldest, Instant.now()).toSeconds()).orElse(null);
+    }
+
+    /** How many messages wait for this home. */
+    public int pending(String home) {
+        Map<String, Instant> waiting = pending.get(home);
+        return waiting == null ? 0 : waiting.size();
+    }
+
+    /** The homes that have at least one message waiting. */
+    public java.util.Set<String> waitingHomes() {
+        java.util.Set<String> homes = new java.util.TreeSet<>();
+        pending.forEach((home, waiting) -> {
+            if (!waiting.isEmpty()) {
+                homes.add(home);
+            }
+        });
+        return homes;
     }
 
     /** {@code GET /migrations}: per home server, what waits and since when, and what went wrong last. */
@@ -131,8 +164,8 @@ public final class MigrationBacklog {
                 continue;
             }
             PeerAvailability.PeerState state = states.get(home);
-            report.put(home, new HomeBacklog(pending.get(home).size(), oldestAgeSeconds(home),
-                    delivered.get(home).get(), deadLettered.get(home).get(),
+            report.put(home, new HomeBacklog(pending(home), oldestAgeSeconds(home),
+                    counter(delivered, home).get(), counter(deadLettered, home).get(),
                     state == null || state.reachable(), state == null ? null : state.lastError(),
                     state == null ? null : state.lastErrorAt()));
         }

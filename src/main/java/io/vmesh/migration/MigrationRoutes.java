@@ -1,25 +1,56 @@
 package io.vmesh.migration;
 
-import io.vmesh.topology.Directory;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.StartupListener;
+import org.apache.camel.Variable;
 import org.apache.camel.builder.TemplatedRouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One migration route per peer, from the route template {@code migrate-voicemail} in
- * {@code routes/}: a queue and a consumer per home server, so a home that is down holds up no
- * message for a home that is up.
+ * The migration route of each home server that has messages waiting, from the route template
+ * {@code migrate-voicemail} in {@code routes/}: a queue and consumers per home, so a home that is
+ * down holds up no message for a home that is up.
+ * <p>
+ * A home with nothing waiting has no route and costs no thread: its route is added when a message
+ * is queued for it ({@link #consumersFor}, from the queue-migration route, and at start-up for
+ * every home with a backlog in the spool or on the broker), and removed once nothing has waited
+ * for it for {@code vmesh.migration.idle-stop-after}. One thread adds and removes routes, so an
+ * addition and a removal for the same home never cross.
  */
 public final class MigrationRoutes implements StartupListener {
 
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationRoutes.class);
+
     private final String site;
-    private final Directory directory;
+    private final Supplier<MigrationBacklog> backlog;
+    private final Supplier<Collection<String>> homesOnTheBroker;
+    private final long idleStopAfterNanos;
+    /** Homes whose route runs (or is being added), with when a message was last queued for each (System.nanoTime). */
+    private final Map<String, Long> running = new ConcurrentHashMap<>();
+    private volatile CamelContext context;
+    private volatile ScheduledExecutorService changes;
     private volatile boolean added;
 
-    public MigrationRoutes(String site, Directory directory) {
+    /**
+     * @param homesOnTheBroker the homes whose queue on the broker holds entries at start-up (an entry
+     *                         whose message the spool no longer counts for that home still needs its consumer)
+     */
+    public MigrationRoutes(String site, Supplier<MigrationBacklog> backlog, Supplier<Collection<String>> homesOnTheBroker,
+                           long idleStopAfterMs) {
         this.site = site;
-        this.directory = directory;
+        this.backlog = backlog;
+        this.homesOnTheBroker = homesOnTheBroker;
+        this.idleStopAfterNanos = Duration.ofMillis(idleStopAfterMs).toNanos();
     }
 
     @Override
@@ -29,21 +60,94 @@ public final class MigrationRoutes implements StartupListener {
 
     @Override
     public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
-        for (Directory.Server peer : directory.servers()) {
-            if (!peer.id().equals(site) && context.getRoute("migrate-to-" + peer.id()) == null) {
-                TemplatedRouteBuilder.builder(context, "migrate-voicemail")
-                        .routeId("migrate-to-" + peer.id())
-                        .parameter("home", peer.id())
-                        .add();
-            }
+        if (changes != null) {
+            return; // once per start of the context
         }
+        changes = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "vmesh-migration-routes");
+        this.context = context;
+        Set<String> homes = new java.util.TreeSet<>(backlog.get().waitingHomes());
+        homes.addAll(homesOnTheBroker.get());
+        homes.addAll(running.keySet()); // queued while the context was starting
+        for (String home : homes) {
+            running.put(home, System.nanoTime());
+            add(home);
+        }
+        long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(idleStopAfterNanos) / 4);
+        changes.scheduleWithFixedDelay(this::removeIdle, period, period, TimeUnit.MILLISECONDS);
         added = true;
+        LOG.info("Migration routes started for {} home server(s) with messages waiting{}", homes.size(), homes.isEmpty() ? "" : ": " + homes);
     }
 
     /**
-     * Whether the routes are there. They are added after the context has started (the YAML template
-     * is loaded by then), so for a moment the server is started without them, and their consumers'
-     * health checks do not exist yet: readiness waits for this, so it never turns UP, then DOWN.
+     * A message is being queued for {@code home}: its route runs, or is added now (its consumers
+     * start on another thread, within moments). Counted as waiting before this is called.
+     */
+    public void consumersFor(@Variable("home") String home) {
+        if (home.equals(site)) {
+            return;
+        }
+        if (running.put(home, System.nanoTime()) == null && context != null) {
+            changes.execute(() -> add(home));
+        }
+    }
+
+    private synchronized void add(String home) {
+        String id = routeId(home);
+        try {
+            if (context.getRoute(id) == null) {
+                TemplatedRouteBuilder.builder(context, "migrate-voicemail").routeId(id).parameter("home", home).add();
+                LOG.info("Migration route {} added: messages wait for {}", id, home);
+            }
+        } catch (Exception e) {
+            running.remove(home);
+            LOG.error("Cannot add the migration route {}: {}; added again when the next message is queued for {}",
+                    id, e.getMessage(), home, e);
+        }
+    }
+
+    /** The routes of homes nothing has waited for since {@code idle-stop-after}: stopped and removed. */
+    private synchronized void removeIdle() {
+        long now = System.nanoTime();
+        for (Map.Entry<String, Long> home : running.entrySet()) {
+            if (now - home.getValue() < idleStopAfterNanos) {
+                continue;
+            }
+            // off the list first, then the backlog looked at: a message queued meanwhile either sees
+            // the route gone (and asks for it again, after this) or is counted in the backlog here
+            if (!running.remove(home.getKey(), home.getValue())) {
+                continue;
+            }
+            if (backlog.get().pending(home.getKey()) > 0) {
+                running.putIfAbsent(home.getKey(), home.getValue());
+                continue;
+            }
+            String id = routeId(home.getKey());
+            try {
+                if (context.getRoute(id) != null) {
+                    context.getRouteController().stopRoute(id);
+                    context.removeRoute(id);
+                    LOG.info("Migration route {} removed: nothing has waited for {} for {} s", id, home.getKey(),
+                            TimeUnit.NANOSECONDS.toSeconds(idleStopAfterNanos));
+                }
+            } catch (Exception e) {
+                running.putIfAbsent(home.getKey(), now);
+                LOG.warn("Cannot remove the idle migration route {}: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    /** The homes whose migration route runs now. */
+    public Set<String> runningHomes() {
+        return Set.copyOf(running.keySet());
+    }
+
+    public static String routeId(String home) {
+        return "migrate-to-" + home;
+    }
+
+    /**
+     * Whether start-up has added the routes of the homes with messages waiting. Until then their
+     * consumers' health checks do not exist yet: readiness waits for this, so it never turns UP, then DOWN.
      */
     public boolean added() {
         return added;

@@ -37,6 +37,9 @@ public final class PeerAvailability {
     private final Map<String, PeerState> states = new ConcurrentHashMap<>();
     /** Per home that is away: when it may be asked again (System.nanoTime). */
     private final Map<String, AtomicLong> nextProbe = new ConcurrentHashMap<>();
+    /** Per peer: when it was last asked (System.nanoTime), for the sweep's order. */
+    private final Map<String, Long> lastAsked = new ConcurrentHashMap<>();
+    private final AtomicLong probesSent = new AtomicLong();
 
     public PeerAvailability(Directory directory, long timeoutMs) {
         this(directory, timeoutMs, 1000, null);
@@ -111,6 +114,8 @@ public final class PeerAvailability {
     /** Returns when the home answers 200 on /health; throws {@link HomeUnavailable} otherwise. */
     public void requireReachable(String home) {
         String error;
+        probesSent.incrementAndGet();
+        lastAsked.put(home, System.nanoTime());
         try {
             HttpResponse<Void> response = http().send(HttpRequest.newBuilder(URI.create(directory.urlOf(home) + "/health"))
                     .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
@@ -129,17 +134,51 @@ public final class PeerAvailability {
         throw new HomeUnavailable("home server " + home + " is not reachable: " + error);
     }
 
-    /** Probes every peer once, for the watch-peers route; a peer that is down is only noted. */
-    public void probeAll(String site) {
-        for (Directory.Server server : directory.servers()) {
-            if (!server.id().equals(site)) {
-                try {
-                    requireReachable(server.id());
-                } catch (HomeUnavailable noted) {
-                    // recorded in states(); the migration routes retry on their own
-                }
+    /**
+     * The watch-peers route's round: asks after each peer that has messages waiting here
+     * ({@code waiting}), and, when the operator set a sweep ({@code vmesh.peers.sweep-interval} above
+     * 0), after a share of the others, those asked longest ago first, so that every peer is asked about
+     * once per sweep interval at an even rate. A peer that is down is only noted. A company at rest
+     * (nothing waiting anywhere, no sweep) sends no probe at all.
+     */
+    public void probeDue(String site, java.util.Collection<String> waiting, long roundIntervalMs, long sweepIntervalMs) {
+        java.util.Set<String> asked = new java.util.HashSet<>();
+        for (String home : waiting) {
+            if (!home.equals(site) && directory.server(home).isPresent() && asked.add(home)) {
+                probeQuietly(home);
             }
         }
+        if (sweepIntervalMs <= 0) {
+            return;
+        }
+        java.util.List<Directory.Server> others = directory.servers().stream()
+                .filter(s -> !s.id().equals(site) && !asked.contains(s.id())).toList();
+        // peers per round so that each is asked once per sweep interval
+        long share = (long) Math.ceil(others.size() * (double) Math.max(1, roundIntervalMs) / sweepIntervalMs);
+        others.stream()
+                .sorted(java.util.Comparator.comparing((Directory.Server s) -> lastAsked.getOrDefault(s.id(), Long.MIN_VALUE)))
+                .limit(share)
+                .forEach(s -> probeQuietly(s.id()));
+    }
+
+    private void probeQuietly(String home) {
+        try {
+            requireReachable(home);
+        } catch (HomeUnavailable noted) {
+            // recorded in states(); the migration routes retry on their own
+        }
+    }
+
+    /** Probes sent since start ({@code GET /health} of a peer): the metric {@code vmesh.peers.probes}. */
+    public long probesSent() {
+        return probesSent.get();
+    }
+
+    /** A peer that left the topology: nothing more is said of it. */
+    public void forget(String home) {
+        states.remove(home);
+        nextProbe.remove(home);
+        lastAsked.remove(home);
     }
 
     /** A delivery attempt answered: the peer is there. */

@@ -93,7 +93,9 @@ public final class Readiness {
      * The peers, as the watch-peers route and the migrations last found them. A peer that is down
      * is the situation vmesh exists for, so it is a detail of an UP check, never a reason to refuse
      * calls. The check itself calls no peer: a peer's /health asks for this server's readiness, and
-     * probing from here would make every /health call the others' in a loop.
+     * probing from here would make every /health call the others' in a loop. Peers are asked after
+     * only while messages wait for them (or by the operator's sweep), so in a large company most are
+     * "not asked": the details name the unreachable ones and count the rest.
      */
     public static final class Peers extends ReadinessCheck {
         private final String site;
@@ -111,27 +113,32 @@ public final class Readiness {
         protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
             Map<String, PeerAvailability.PeerState> states = peers.states();
             int down = 0;
+            int reachable = 0;
+            int notAsked = 0;
             for (Directory.Server server : directory.servers()) {
                 if (server.id().equals(site)) {
                     continue;
                 }
                 PeerAvailability.PeerState state = states.get(server.id());
                 if (state == null) {
-                    builder.detail("peer." + server.id(), "not probed yet");
+                    notAsked++;
                 } else if (state.reachable()) {
-                    builder.detail("peer." + server.id(), "reachable");
+                    reachable++;
                 } else {
                     builder.detail("peer." + server.id(), "unreachable since " + state.lastErrorAt() + ": " + state.lastError());
                     down++;
                 }
             }
+            builder.detail("peers.reachable", reachable);
+            builder.detail("peers.unreachable", down);
+            builder.detail("peers.not-asked", notAsked);
             builder.message(down == 0 ? "no peer known to be unreachable"
                     : down + " peer(s) unreachable; their messages wait in the spool");
             builder.up();
         }
     }
 
-    /** The migration route of every peer: added once the context has started ({@link MigrationRoutes}). */
+    /** The migration routes of the homes with a backlog at start-up: added once the context has started ({@link MigrationRoutes}). */
     public static final class Migration extends ReadinessCheck {
         private final MigrationRoutes routes;
 
@@ -145,7 +152,7 @@ public final class Readiness {
             if (routes.added()) {
                 builder.up();
             } else {
-                builder.down().message("the migration routes are not added yet");
+                builder.down().message("the migration routes of the homes with messages waiting are not added yet");
             }
         }
     }

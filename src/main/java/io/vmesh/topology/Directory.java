@@ -21,6 +21,10 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 /**
  * The company's directory from {@code topology.yaml}: which servers exist, which switches each
  * one manages, and which server is home to each extension (FIG. 4 steps 420/425 and 450).
+ * <p>
+ * The directory a server runs with can be replaced while it runs ({@link #replaceWith}, from
+ * {@link TopologyChanges}): every bean holds this one object, and each question is answered from
+ * the topology in force at that moment, never from a mix of two.
  */
 public final class Directory {
 
@@ -37,12 +41,14 @@ public final class Directory {
     private static final Pattern EXTENSION = Pattern.compile("[0-9]{1,15}");
     private static final Pattern SERVER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
-    private final Map<String, Server> servers;
-    private final List<ExtensionRange> extensions;
+    /** One topology, as read from one file: replaced as a whole. */
+    private record Entries(Map<String, Server> servers, List<ExtensionRange> extensions) {
+    }
+
+    private volatile Entries entries;
 
     private Directory(Map<String, Server> servers, List<ExtensionRange> extensions) {
-        this.servers = servers;
-        this.extensions = extensions;
+        this.entries = new Entries(servers, extensions);
     }
 
     /** Used by {@code camel.beans.directory}: the topology file named by {@code vmesh.topology}. */
@@ -51,7 +57,7 @@ public final class Directory {
     }
 
     private Directory(Directory loaded) {
-        this(loaded.servers, loaded.extensions);
+        this.entries = loaded.entries;
     }
 
     public static Directory load(Path topologyFile) {
@@ -62,6 +68,31 @@ public final class Directory {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read topology " + topologyFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A topology from a file's text; {@code source} names it in errors. Any error is an IllegalArgumentException. */
+    public static Directory fromYaml(String yaml, String source) {
+        Object root;
+        try {
+            root = new Load(LoadSettings.builder().setLabel(source).build()).loadFromString(yaml);
+        } catch (RuntimeException notYaml) {
+            throw new IllegalArgumentException(source + " is not valid YAML: " + notYaml.getMessage(), notYaml);
+        }
+        return parse(root, source);
+    }
+
+    /** From now on, every question is answered from {@code newer}'s topology. */
+    public void replaceWith(Directory newer) {
+        this.entries = newer.entries;
+    }
+
+    /** The same servers (with the same keys) and the same extension ranges in the same order. */
+    public boolean sameTopologyAs(Directory other) {
+        Entries mine = entries;
+        Entries theirs = other.entries;
+        return mine.servers().equals(theirs.servers())
+                && List.copyOf(mine.servers().keySet()).equals(List.copyOf(theirs.servers().keySet()))
+                && mine.extensions().equals(theirs.extensions());
     }
 
     private static Directory parse(Object root, String source) {
@@ -111,23 +142,23 @@ public final class Directory {
     }
 
     public List<Server> servers() {
-        return List.copyOf(servers.values());
+        return List.copyOf(entries.servers().values());
     }
 
     /** The extension ranges in the order of the file (the first that matches wins). */
     public List<ExtensionRange> extensionRanges() {
-        return extensions;
+        return entries.extensions();
     }
 
     public Optional<Server> server(String id) {
-        return Optional.ofNullable(servers.get(id));
+        return Optional.ofNullable(entries.servers().get(id));
     }
 
     /** The server id that is home to this extension; 404 for an extension the directory does not hold. */
     public String homeOf(String extension) {
         requireExtensionSyntax(extension);
         long number = Long.parseLong(extension);
-        return extensions.stream()
+        return entries.extensions().stream()
                 .filter(range -> range.contains(number))
                 .findFirst() // first match wins
                 .map(ExtensionRange::home)
@@ -138,7 +169,7 @@ public final class Directory {
     public boolean takesVoicemail(String extension) {
         requireExtensionSyntax(extension);
         long number = Long.parseLong(extension);
-        return extensions.stream().filter(range -> range.contains(number)).findFirst()
+        return entries.extensions().stream().filter(range -> range.contains(number)).findFirst()
                 .map(ExtensionRange::voicemail)
                 .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
     }
@@ -159,7 +190,7 @@ public final class Directory {
     }
 
     public boolean isKnownSwitch(String switchId) {
-        return servers.values().stream().anyMatch(s -> s.switches().contains(switchId));
+        return entries.servers().values().stream().anyMatch(s -> s.switches().contains(switchId));
     }
 
     public static void requireExtensionSyntax(String extension) {

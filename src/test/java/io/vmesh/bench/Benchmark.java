@@ -53,9 +53,14 @@ public final class Benchmark {
      * netty, ActiveMQ and Jackson methods still being compiled on two busy cores; docs/performance.md).
      */
     final int warmupRounds = Integer.getInteger("bench.warmupRounds", 8);
-    /** Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage. */
+    /**
+     * Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage,
+     * postfix (the same two drains by two Postfix instances, each right after vmesh's; {@link PostfixSut}),
+     * scale (vmesh alone: many servers in a 500-server topology, {@link ScaleBench}; {@code -Dbench.workloads=scale}
+     * runs it without the others).
+     */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
-            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage").split(","));
+            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,postfix,scale").split(","));
     final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
 
     final LoadClient client = new LoadClient(CLIENTS);
@@ -65,6 +70,9 @@ public final class Benchmark {
     final Map<String, Double> figures = new LinkedHashMap<>();
     /** Messages answered 201 that never reached their home in time, per system. */
     final Map<String, Integer> missing = new LinkedHashMap<>();
+    /** The e-mail peer, set up at its first row; or why it cannot run here. */
+    PostfixSut postfix;
+    String postfixSkipped;
 
     public static void main(String[] args) throws Exception {
         Benchmark b = new Benchmark();
@@ -96,10 +104,11 @@ public final class Benchmark {
         // -Dbench.systems=vmesh measures one system alone (for profiling: no ratios then)
         Set<String> systems = Set.of(System.getProperty("bench.systems", "raw,vmesh").split(","));
         List<Sut> suts = new ArrayList<>();
-        if (systems.contains("raw")) {
+        boolean onlyScale = workloads.equals(Set.of("scale"));
+        if (systems.contains("raw") && !onlyScale) {
             suts.add(new RawSut(dir.resolve("raw"), Integer.getInteger("bench.forwarders", 16)));
         }
-        if (systems.contains("vmesh")) {
+        if (systems.contains("vmesh") && !onlyScale) {
             suts.add(new VmeshSut(dir.resolve("vmesh")));
         }
         try {
@@ -138,6 +147,9 @@ public final class Benchmark {
             for (Sut s : workloads.contains("drain30") ? suts : List.<Sut>of()) {
                 drain(s, "east", List.of(), drain30, 30);
             }
+            if (workloads.contains("postfix")) {
+                postfixDrain("east", drain30, 30, 2000);
+            }
             int pending = 0;
             Map<Sut, List<LoadClient.Sent>> seeded = new LinkedHashMap<>();
             for (int level : workloads.contains("growth") || workloads.contains("drain") ? pendingLevels : List.<Integer>of()) {
@@ -172,10 +184,23 @@ public final class Benchmark {
             for (Sut s : workloads.contains("outage") ? suts : List.<Sut>of()) {
                 drainAfterOutage(s, "west", pendingLevels.get(pendingLevels.size() - 1), seedSeconds);
             }
+            if (workloads.contains("postfix")) {
+                postfixDrain("west", pendingLevels.get(pendingLevels.size() - 1), seedSeconds, 3000);
+            }
         } finally {
             for (Sut s : suts) {
                 s.close();
             }
+            if (postfix != null) {
+                postfix.close();
+            }
+        }
+        // alone on the machine, after the others: a dozen servers at once
+        if (workloads.contains("scale") && systems.contains("vmesh")) {
+            new ScaleBench(dir.resolve("scale")).run().forEach((row, value) -> {
+                table.computeIfAbsent(row, r -> new LinkedHashMap<>()).put("vmesh", value);
+                log("vmesh " + row + ": " + value);
+            });
         }
         printTable();
         deleteTree(dir);
@@ -366,6 +391,81 @@ public final class Benchmark {
         clean(s, home, all);
     }
 
+    /**
+     * The same drain by the e-mail peer: {@code count} voicemails with {@code seconds} s recordings (the
+     * mu-law WAV vmesh migrates, base64 in MIME) submitted over SMTP to the sending Postfix while the
+     * receiving one is stopped; then the receiver starts and {@code postqueue -f}: the time from its start
+     * until every message is a file in its Maildirs (the last file's mtime), and the CPU of both instances'
+     * processes per message. Same row as vmesh's drain of the same backlog, in the Postfix column.
+     */
+    void postfixDrain(String home, int count, int seconds, int firstExtension) throws Exception {
+        String row = "drain " + count + " x " + seconds + " s after " + home + " is back (s)";
+        if (postfix == null && postfixSkipped == null) {
+            postfixSkipped = PostfixSut.unavailable();
+            if (postfixSkipped == null) {
+                postfix = new PostfixSut(dir.resolve("postfix"));
+                postfix.start();
+                log("postfix: sender up, receiver down (" + postfix.version() + ")");
+            }
+        }
+        if (postfixSkipped != null) {
+            log("postfix: skipped: " + postfixSkipped);
+            table.computeIfAbsent(row, r -> new LinkedHashMap<>()).put("postfix", "skipped: " + postfixSkipped);
+            return;
+        }
+        postfix.stopReceiver();
+        long submitted = System.nanoTime();
+        int bytes = postfix.submit(count, firstExtension, seconds);
+        log(String.format(Locale.ROOT, "postfix: queued %d e-mails of %.0f KB for the receiver (down) in %.1f s", count,
+                bytes / 1024.0, (System.nanoTime() - submitted) / 1e9));
+        // every one was accepted (250) into the sender's queue; it has tried the receiver and deferred them
+        Thread.sleep(2000);
+        long launchMs = System.currentTimeMillis();
+        postfix.startReceiver();
+        long backMs = System.currentTimeMillis();
+        double cpuA = postfix.cpuMillis(false);
+        double cpuB = postfix.cpuMillis(true);
+        double cpuObserver = Sut.cpuMillis(ProcessHandle.current().pid());
+        postfix.flush();
+        Map<Path, Long> delivered = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + drainTimeoutS * 1_000_000_000L;
+        while (delivered.size() < count && System.nanoTime() < deadline) {
+            postfix.collectDelivered(delivered);
+            if (delivered.size() < count) {
+                Thread.sleep(250);
+            }
+        }
+        long lastMs = delivered.values().stream().mapToLong(Long::longValue).max().orElse(backMs);
+        int[] perTwoSeconds = new int[(int) (Math.max(0, lastMs - backMs) / 2000) + 1];
+        delivered.values().forEach(t -> perTwoSeconds[(int) Math.min(perTwoSeconds.length - 1, Math.max(0, (t - backMs) / 2000))]++);
+        log("postfix " + home + " drain, messages delivered per 2 s: " + Arrays.toString(perTwoSeconds)
+                + (delivered.isEmpty() ? "" : "; the first " + (Collections.min(delivered.values()) - backMs) + " ms after it was back"));
+        double cpuPerMessageA = (postfix.cpuMillis(false) - cpuA) / count;
+        double cpuPerMessageB = (postfix.cpuMillis(true) - cpuB) / count;
+        double observerS = (Sut.cpuMillis(ProcessHandle.current().pid()) - cpuObserver) / 1000;
+        Map<String, String> cells = table.computeIfAbsent(row, r -> new LinkedHashMap<>());
+        if (delivered.size() >= count) {
+            double fromBack = (lastMs - backMs) / 1e3;
+            cells.put("postfix", String.format(Locale.ROOT, "%.1f (%.1f from launch, %.0f msg/s, CPU %.1f+%.1f ms/msg)", fromBack,
+                    (lastMs - launchMs) / 1e3, count / fromBack, cpuPerMessageA, cpuPerMessageB));
+            figures.put("postfix." + row, fromBack);
+        } else {
+            cells.put("postfix", String.format(Locale.ROOT, "NOT DONE: %d of %d after %d s", delivered.size(), count, drainTimeoutS));
+            log("postfix sender log: " + postfix.log(false));
+            log("postfix receiver log: " + postfix.log(true));
+        }
+        log("postfix " + row + ": " + cells.get("postfix")
+                + String.format(Locale.ROOT, "; the benchmark's own CPU meanwhile: %.1f s", observerS));
+        if (delivered.size() > count) {
+            throw new IllegalStateException("postfix delivered " + delivered.size() + " files for " + count + " messages");
+        }
+        postfix.cleanMaildirs(delivered.keySet());
+        int left = postfix.awaitEmptyQueue(30);
+        if (left > 0) {
+            log("postfix: " + left + " messages still in the sender's queue after the drain; sender log: " + postfix.log(false));
+        }
+    }
+
     /** Waits until every message of the run is durable on east; returns when the last one was seen (nanoTime). */
     long awaitDurable(Sut s, LoadClient.Run run, long timeoutS) throws Exception {
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(run.sent());
@@ -471,14 +571,20 @@ public final class Benchmark {
     void printTable() {
         int w = table.keySet().stream().mapToInt(String::length).max().orElse(10);
         StringBuilder out = new StringBuilder("\n");
-        out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %s%n", "workload", "raw JDK baseline", "vmesh", "vmesh/raw"));
-        out.append("-".repeat(w + 140)).append('\n');
+        // the Postfix column (the e-mail peer's drains) only when its workload ran
+        boolean mail = table.values().stream().anyMatch(cells -> cells.containsKey("postfix"));
+        out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %-9s%s%n", "workload", "raw JDK baseline", "vmesh", "vmesh/raw",
+                mail ? String.format(Locale.ROOT, " | %-58s | %s", "Postfix", "Postfix/vmesh (time)") : ""));
+        out.append("-".repeat(w + (mail ? 224 : 140))).append('\n');
         for (Map.Entry<String, Map<String, String>> row : table.entrySet()) {
             String raw = row.getValue().getOrDefault("raw", "-");
             String vm = row.getValue().getOrDefault("vmesh", "-");
             double ratio = fig("vmesh." + row.getKey()) / fig("raw." + row.getKey());
-            out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %s%n", row.getKey(), raw, vm,
-                    Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio)));
+            double mailRatio = fig("postfix." + row.getKey()) / fig("vmesh." + row.getKey());
+            out.append(String.format(Locale.ROOT, "%-" + w + "s | %-58s | %-58s | %-9s%s%n", row.getKey(), raw, vm,
+                    Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio),
+                    !mail ? "" : String.format(Locale.ROOT, " | %-58s | %s", row.getValue().getOrDefault("postfix", "-"),
+                            Double.isNaN(mailRatio) ? "" : String.format(Locale.ROOT, "%.2f", mailRatio))));
         }
         String rec = "record 30 s, 0 pending (msg/s)";
         String mig = "migrate 30 s, 0 pending (msg/s)";
@@ -504,10 +610,24 @@ public final class Benchmark {
                     + (hi < 100_000 ? " (100k: see docs/performance.md)" : "")
                     , b >= 0.9 * a, String.format(Locale.ROOT, "%.1f vs %.1f msg/s (%+.0f%%)", b, a, 100 * (b / a - 1))));
         }
+        // issue 16: the same backlog drained by Postfix and by vmesh into a home that starts; and vmesh into a
+        // home that starts against one that stayed up (the outage row)
+        String backlog = "drain " + hi + " x " + seedSeconds + " s after west is back (s)";
+        double postfixRatio = fig("postfix." + backlog) / fig("vmesh." + backlog);
+        double coldWarm = fig("vmesh." + backlog) / fig("vmesh.drain " + hi + " x " + seedSeconds + " s after an outage, west running (s)");
+        if (!Double.isNaN(postfixRatio)) {
+            out.append(target("Postfix drain time / vmesh drain time (" + hi + " pending) >= 1.5", postfixRatio >= 1.5, fmt2(postfixRatio)));
+        }
+        if (!Double.isNaN(coldWarm)) {
+            out.append(target("drain into a restarted home / into one that stayed up (" + hi + " pending) <= 1.3", coldWarm <= 1.3,
+                    fmt2(coldWarm)));
+        }
         out.append(String.format(Locale.ROOT,
-                "%nRESULT record_per_s=%s record_ratio=%s migrate_per_s=%s migrate_ratio=%s drain_10k_s=%s p99_delivery_ms=%s heap_mb_10k_pending=%s%n",
+                "%nRESULT record_per_s=%s record_ratio=%s migrate_per_s=%s migrate_ratio=%s drain_10k_s=%s p99_delivery_ms=%s heap_mb_10k_pending=%s%s%s%n",
                 fmt(fig("vmesh." + rec)), fmt2(recordRatio), fmt(fig("vmesh." + mig)), fmt2(migrateRatio),
-                fmt(drain10k), fmt(p99), fmt(fig("vmesh.heap10k"))));
+                fmt(drain10k), fmt(p99), fmt(fig("vmesh.heap10k")),
+                Double.isNaN(postfixRatio) ? "" : " postfix_drain_ratio=" + fmt2(postfixRatio),
+                Double.isNaN(coldWarm) ? "" : " cold_warm_drain_ratio=" + fmt2(coldWarm)));
         System.out.print(out);
         System.out.flush();
     }
