@@ -22,6 +22,15 @@ import io.vmesh.storage.Mailboxes;
 import io.vmesh.storage.Spool;
 import io.vmesh.switches.CallRequests;
 import io.vmesh.switches.RequestReadTimeout;
+import io.vmesh.switches.sip.DigestAuthentication;
+import io.vmesh.switches.sip.MessageSummaries;
+import io.vmesh.switches.sip.PartialCalls;
+import io.vmesh.switches.sip.Prompt;
+import io.vmesh.switches.sip.SipSettings;
+import io.vmesh.switches.sip.SipTrunk;
+import io.vmesh.switches.sip.SipVoicemailComponent;
+import io.vmesh.switches.sip.media.MediaSessions;
+import io.vmesh.switches.sip.media.MediaSettings;
 import io.vmesh.topology.Directory;
 
 import java.nio.file.Path;
@@ -97,6 +106,35 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long idleTimeoutMs;
     @PropertyInject(value = "camel.rest.endpoint-properties.chunkedMaxContentLength", defaultValue = "1048576")
     private long largestBody;
+
+    @PropertyInject(value = "vmesh.voicemail-states", defaultValue = "NO_ANSWER,BUSY,DND,FORWARD_ALL")
+    private String voicemailStates;
+    @PropertyInject(value = "vmesh.sip.realm", defaultValue = "vmesh")
+    private String sipRealm;
+    @PropertyInject(value = "vmesh.sip.greeting", defaultValue = "camel-config/greeting.wav")
+    private String sipGreeting;
+    @PropertyInject(value = "vmesh.sip.rtp-first-port", defaultValue = "20000")
+    private int rtpFirstPort;
+    @PropertyInject(value = "vmesh.sip.rtp-last-port", defaultValue = "20999")
+    private int rtpLastPort;
+    @PropertyInject(value = "vmesh.sip.silence-seconds", defaultValue = "10")
+    private int sipSilenceSeconds;
+    @PropertyInject(value = "vmesh.sip.threads", defaultValue = "16")
+    private int sipThreads;
+    @PropertyInject(value = "vmesh.sip.max-message-bytes", defaultValue = "16384")
+    private int sipMaxMessageBytes;
+    @PropertyInject(value = "vmesh.sip.max-tcp-connections", defaultValue = "256")
+    private int sipMaxTcpConnections;
+    @PropertyInject(value = "vmesh.sip.tcp-read-timeout-ms", defaultValue = "5000")
+    private long sipTcpReadTimeoutMs;
+    @PropertyInject(value = "vmesh.sip.nonce-seconds", defaultValue = "300")
+    private long sipNonceSeconds;
+    @PropertyInject(value = "vmesh.sip.retry-after-seconds", defaultValue = "5")
+    private long sipRetryAfterSeconds;
+    @PropertyInject(value = "vmesh.sip.subscription.min-seconds", defaultValue = "60")
+    private long sipMinSubscriptionSeconds;
+    @PropertyInject(value = "vmesh.sip.subscription.max-seconds", defaultValue = "3600")
+    private long sipMaxSubscriptionSeconds;
 
     private Directory directory;
     private Path data;
@@ -334,6 +372,40 @@ public final class VmeshConfiguration implements CamelConfiguration {
     @BindToRegistry("receivedMessages")
     public IdempotentRepository receivedMessages() {
         return new ReceivedMessageIds(data().resolve("received-message-ids.txt"), 100_000);
+    }
+
+    /**
+     * The SIP trunk (docs/phone-systems.md) as the {@code sip-voicemail:} component: listening on this
+     * server's {@code sip:} address of the topology (no SIP when it has none).
+     */
+    @BindToRegistry("sip-voicemail")
+    public SipVoicemailComponent sipVoicemail() {
+        Directory.Server me = directory().server(site).orElseThrow();
+        // the demo switch tokens are public: no SIP digest with them where other hosts can reach it either
+        me.sip().ifPresent(address -> secrets().requireRealSecretsUnlessLoopback(address.getHostString(), allowDemoSecrets));
+        SipSettings settings = new SipSettings(site, me.sip(), sipRealm, data().resolve("sip-calls"), Path.of(sipGreeting),
+                java.util.Set.of(voicemailStates.split("\\s*,\\s*")), sipThreads, sipMaxMessageBytes, sipMaxTcpConnections,
+                java.time.Duration.ofMillis(sipTcpReadTimeoutMs), java.time.Duration.ofSeconds(sipNonceSeconds),
+                java.time.Duration.ofSeconds(sipRetryAfterSeconds), java.time.Duration.ofSeconds(sipMinSubscriptionSeconds),
+                java.time.Duration.ofSeconds(sipMaxSubscriptionSeconds));
+        java.net.InetAddress rtpAddress = me.sip().map(a -> new java.net.InetSocketAddress(a.getHostString(), 0).getAddress())
+                .orElse(java.net.InetAddress.getLoopbackAddress());
+        MediaSessions media = new MediaSessions(new MediaSettings(rtpAddress, rtpFirstPort, rtpLastPort,
+                java.time.Duration.ofSeconds(maxRecordingSeconds), java.time.Duration.ofSeconds(sipSilenceSeconds)));
+        DigestAuthentication digest = new DigestAuthentication(sipRealm, directory(), secrets(),
+                java.time.Duration.ofSeconds(sipNonceSeconds), java.time.Clock.systemUTC());
+        byte[] prompt = me.sip().isPresent() ? Prompt.load(Path.of(sipGreeting)) : new byte[0];
+        Mailboxes store = mailboxes();
+        SipTrunk trunk = new SipTrunk(settings, directory(), digest, media, new PartialCalls(settings.partialDir()), prompt,
+                ext -> {
+                    try {
+                        int waiting = store.waiting(ext);
+                        return new MessageSummaries.Counts(waiting, Math.max(0, store.list(ext).size() - waiting));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        return new SipVoicemailComponent(trunk);
     }
 
     @BindToRegistry("siteHealth")

@@ -18,6 +18,7 @@ public final class TestTopology {
     public final Path configDir;
     final Map<String, Integer> dataPorts = new LinkedHashMap<>();
     final Map<String, Integer> managementPorts = new LinkedHashMap<>();
+    final Map<String, Integer> sipPorts = new LinkedHashMap<>();
 
     public final String scheme;
 
@@ -33,14 +34,17 @@ public final class TestTopology {
             Files.createDirectories(configDir);
             Files.copy(Path.of("camel-config/application.properties"), configDir.resolve("application.properties"));
             Files.copy(Path.of("camel-config/secrets.properties"), configDir.resolve("secrets.properties"));
+            Files.copy(Path.of("camel-config/greeting.wav"), configDir.resolve("greeting.wav"));
             StringBuilder yaml = new StringBuilder("servers:\n");
             String[][] servers = {{"hq", "hq-sw1, hq-sw2, branch-sw1, branch-sw2"}, {"east", "east-sw1"}, {"west", "west-sw1"}};
             for (String[] s : servers) {
                 dataPorts.put(s[0], freePort());
                 managementPorts.put(s[0], freePort());
+                sipPorts.put(s[0], freePort());
                 yaml.append("  - id: ").append(s[0]).append('\n')
                         .append("    url: ").append(scheme).append("://127.0.0.1:").append(dataPorts.get(s[0])).append('\n')
                         .append("    management: http://127.0.0.1:").append(managementPorts.get(s[0])).append('\n')
+                        .append("    sip: 127.0.0.1:").append(sipPorts.get(s[0])).append('\n')
                         .append("    switches: [").append(s[1]).append("]\n");
             }
             yaml.append("extensions:\n")
@@ -66,6 +70,11 @@ public final class TestTopology {
 
     public String dataUrl(String site) {
         return scheme + "://127.0.0.1:" + dataPorts.get(site);
+    }
+
+    /** The server's SIP address, {@code 127.0.0.1:port} (UDP and TCP). */
+    public String sipAddress(String site) {
+        return "127.0.0.1:" + sipPorts.get(site);
     }
 
     public String managementUrl(String site) {

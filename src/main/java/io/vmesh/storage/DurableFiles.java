@@ -35,6 +35,11 @@ public final class DurableFiles {
     private DurableFiles() {
     }
 
+    /** Opens a new file (it must not exist) for writing, created 0600. */
+    public static FileChannel createPrivateFile(Path file) throws IOException {
+        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PRIVATE_FILE);
+    }
+
     /** Creates the directory and any missing parents, each 0700; one that exists is left as it is. */
     public static Path createPrivateDirectories(Path dir) throws IOException {
         return Files.createDirectories(dir, PRIVATE_DIRECTORY);

@@ -38,6 +38,18 @@ public final class CallRequests {
                          @Header("callId") String callId, @Header("from") String from, @Header("to") String to,
                          @Header("state") String state) {
         requireToken(switchId, authorization);
+        validateCall(switchId, callId, from, to, state);
+    }
+
+    /**
+     * The checks of a call's parameters, for a switch authenticated already (the SIP trunk's digest):
+     * the same rules as {@link #validate}, the same refusals.
+     */
+    public void validateCall(@Header("switchId") String switchId, @Header("callId") String callId,
+                             @Header("from") String from, @Header("to") String to, @Header("state") String state) {
+        if (switchId == null || !directory.isKnownSwitch(switchId)) {
+            throw new RejectedRequest(403, "switch '" + Printable.of(switchId) + "' is not in the topology");
+        }
         requireCallId("parameter 'callId'", callId);
         requireCaller("parameter 'from'", from);
         if (to == null || to.isEmpty()) {

@@ -5,6 +5,7 @@ import io.vmesh.security.Printable;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  */
 public final class Directory {
 
-    public record Server(String id, URI url, URI management, List<String> switches) {
+    /** A server; {@code sip} is where it answers PBXs over SIP (UDP and TCP), absent when it does not. */
+    public record Server(String id, URI url, URI management, List<String> switches, Optional<InetSocketAddress> sip) {
     }
 
     /** A range of extensions, its home server, and whether its unanswered calls go to voicemail. */
@@ -109,7 +111,7 @@ public final class Directory {
                 asList(s.get("switches"), source + ": switches of " + id).forEach(sw -> switches.add(String.valueOf(sw)));
             }
             Server server = new Server(id, URI.create(text(s, "url", source)), URI.create(text(s, "management", source)),
-                    List.copyOf(switches));
+                    List.copyOf(switches), sipAddress(s.get("sip"), id, source));
             if (servers.put(id, server) != null) {
                 throw new IllegalArgumentException(source + ": server '" + id + "' is listed twice");
             }
@@ -196,6 +198,24 @@ public final class Directory {
     public static void requireExtensionSyntax(String extension) {
         if (extension == null || !EXTENSION.matcher(extension).matches()) {
             throw RejectedRequest.badRequest("extension must be 1 to 15 digits, got '" + Printable.of(extension) + "'");
+        }
+    }
+
+    /** {@code sip: HOST:PORT} of a server entry, or nothing when the key is absent. */
+    private static Optional<InetSocketAddress> sipAddress(Object value, String id, String source) {
+        if (value == null) {
+            return Optional.empty();
+        }
+        String text = String.valueOf(value).trim();
+        int colon = text.lastIndexOf(':');
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (colon < 1 || port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return Optional.of(InetSocketAddress.createUnresolved(text.substring(0, colon), port));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(source + ": server " + id + " has sip: " + text + "; HOST:PORT, e.g. 127.0.0.1:5071");
         }
     }
 

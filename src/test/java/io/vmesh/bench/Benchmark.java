@@ -56,11 +56,12 @@ public final class Benchmark {
     /**
      * Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage,
      * postfix (the same two drains by two Postfix instances, each right after vmesh's; {@link PostfixSut}),
+     * calls, sip (concurrent voicemail calls into one server: media alone, and real SIP calls),
      * scale (vmesh alone: many servers in a 500-server topology, {@link ScaleBench}; {@code -Dbench.workloads=scale}
      * runs it without the others).
      */
     final Set<String> workloads = Set.of(System.getProperty("bench.workloads",
-            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,postfix,scale").split(","));
+            "warmup,record,migrate,paced,sizes,drain30,growth,drain,outage,postfix,calls,sip,scale").split(","));
     final Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
 
     final LoadClient client = new LoadClient(CLIENTS);
@@ -93,6 +94,13 @@ public final class Benchmark {
     }
 
     void run() throws Exception {
+        if (Set.of("calls", "sip").containsAll(workloads)) { // the calls rows alone start no raw baseline
+            deleteTree(dir);
+            Files.createDirectories(dir);
+            concurrentCalls();
+            deleteTree(dir);
+            return;
+        }
         if (workloads.contains("outage") && !workloads.contains("drain")) {
             throw new IllegalArgumentException("bench.workloads: outage needs drain before it (that drain starts west and warms it)");
         }
@@ -203,7 +211,25 @@ public final class Benchmark {
             });
         }
         printTable();
+        concurrentCalls();
         deleteTree(dir);
+    }
+
+    /** vmesh alone: the raw baseline has no phone side. */
+    void concurrentCalls() throws Exception {
+        if (workloads.contains("calls")) {
+            ConcurrentCalls calls = new ConcurrentCalls(dir.resolve("calls"), quick);
+            calls.run();
+            System.out.println("\nconcurrent G.711 calls recorded by one server's media layer (target: 254 with < 0.1% of RTP lost in vmesh):");
+            calls.lines().forEach(System.out::println);
+        }
+        if (workloads.contains("sip")) {
+            SipCalls calls = new SipCalls(dir.resolve("sip-calls"), quick);
+            calls.run();
+            System.out.println("\nconcurrent SIP voicemail calls into one vmesh server (target: 254, < 0.1% of RTP lost, every message complete):");
+            calls.lines().forEach(System.out::println);
+        }
+        System.out.flush();
     }
 
     void record(Sut s, int count, int seconds, String row) throws Exception {

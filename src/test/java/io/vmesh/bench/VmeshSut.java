@@ -16,6 +16,11 @@ final class VmeshSut implements Sut {
     private final Map<String, VmeshProcess> processes = new LinkedHashMap<>();
 
     VmeshSut(Path root) throws Exception {
+        this(root, "");
+    }
+
+    /** The same, with more vmesh properties for every site ({@code key = value} lines). */
+    VmeshSut(Path root, String moreOverrides) throws Exception {
         this.root = Files.createDirectories(root);
         this.topology = new TestTopology(root.resolve("config"));
         // the per-switch rate limit (50/s) protects a server from one runaway switch; the benchmark's 16
@@ -27,6 +32,7 @@ final class VmeshSut implements Sut {
         StringBuilder overrides = new StringBuilder("vmesh.switch.max-calls-per-second = " + limit + "\n");
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.vmesh.")).sorted()
                 .forEach(k -> overrides.append(k.substring("bench.vmesh.".length())).append(" = ").append(System.getProperty(k)).append('\n'));
+        overrides.append(moreOverrides);
         for (String site : new String[] {"hq", "east", "west"}) {
             topology.siteProperties(site, overrides.toString());
         }
@@ -58,6 +64,11 @@ final class VmeshSut implements Sut {
     @Override
     public String dataUrl(String site) {
         return topology.dataUrl(site);
+    }
+
+    /** The site's SIP address, {@code 127.0.0.1:port}. */
+    String sipAddress(String site) {
+        return topology.sipAddress(site);
     }
 
     @Override

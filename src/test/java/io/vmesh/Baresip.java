@@ -1,0 +1,103 @@
+package io.vmesh;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's baresip as the caller or the phone: a config directory of its own (modules menu, account,
+ * g711, aufile, mwi; everything on 127.0.0.1), one account with a switch's digest credentials and no
+ * registration. Its output goes to {@code baresip.log} in that directory.
+ */
+final class Baresip implements AutoCloseable {
+
+    final Path dir;
+    private Process process;
+
+    /**
+     * @param aor     the account's address, e.g. {@code sip:1300@127.0.0.1:5071}
+     * @param speech  the WAV baresip plays as its microphone
+     */
+    Baresip(Path dir, String aor, String switchId, String password, Path speech) {
+        this(dir, aor, switchId, password, speech, false);
+    }
+
+    /** With {@code mwi}, the account registers (baresip subscribes to message waiting once registered). */
+    Baresip(Path dir, String aor, String switchId, String password, Path speech, boolean mwi) {
+        this.dir = dir;
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("config"), String.join("\n",
+                    "poll_method epoll",
+                    "net_interface 127.0.0.1",
+                    "audio_player aufile," + dir.resolve("heard.wav"),
+                    "audio_source aufile," + speech,
+                    "audio_alert aufile," + dir.resolve("alert.wav"),
+                    "audio_level no",
+                    "ausrc_format s16",
+                    "auplay_format s16",
+                    "jitter_buffer_delay 1-10",
+                    "module_path /usr/lib/baresip/modules",
+                    "module g711.so",
+                    "module aufile.so",
+                    "module_tmp account.so",
+                    "module_app menu.so",
+                    "module_app mwi.so",
+                    ""));
+            Files.writeString(dir.resolve("accounts"), "<" + aor + ">;auth_user=" + switchId + ";auth_pass=" + password
+                    + ";regint=" + (mwi ? 600 : 0) + ";mwi=" + (mwi ? "yes" : "no") + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts baresip; it runs the commands (e.g. {@code /dial sip:...}) and quits after {@code quitAfter}, hanging up. */
+    Baresip start(Duration quitAfter, String... commands) {
+        List<String> command = new ArrayList<>(List.of("baresip", "-f", dir.toString(), "-t", String.valueOf(quitAfter.toSeconds())));
+        for (String c : commands) {
+            command.add("-e");
+            command.add(c);
+        }
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("baresip.log").toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("baresip (Debian package baresip-core) must be installed", e);
+        }
+        return this;
+    }
+
+    /** Waits for baresip to quit by itself. */
+    void awaitExit(Duration atMost) throws InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("baresip did not quit within " + atMost + "; its output:\n" + output());
+        }
+    }
+
+    String output() {
+        try {
+            return Files.exists(dir.resolve("baresip.log")) ? Files.readString(dir.resolve("baresip.log")) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

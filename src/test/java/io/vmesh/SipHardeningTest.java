@@ -1,0 +1,165 @@
+package io.vmesh;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * SIP as attack surface: malformed requests, floods, a TCP peer announcing a huge body, more calls
+ * than RTP ports. Each gets a clear refusal (or is dropped), memory stays bounded, nothing is stored,
+ * and the trunk keeps answering. hq here has RTP ports for 2 calls, a 2 s silence timeout and a short greeting.
+ */
+class SipHardeningTest {
+
+    @TempDir
+    static Path dir;
+    static TestTopology topology;
+    static SiteServer hq;
+
+    @BeforeAll
+    static void start() throws Exception {
+        topology = new TestTopology(dir.resolve("config"));
+        // a short greeting: the silent calls below end 2 s after it
+        java.nio.file.Files.write(topology.configDir.resolve("greeting.wav"),
+                Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
+        int firstPort = 2 * (TestTopology.freePort() / 2);
+        topology.siteProperties("hq", "vmesh.sip.rtp-first-port = " + firstPort + "\nvmesh.sip.rtp-last-port = " + (firstPort + 3)
+                + "\nvmesh.sip.silence-seconds = 2\n");
+        hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        hq.close();
+    }
+
+    private static String uri(String ext) {
+        return "sip:" + ext + "@" + topology.sipAddress("hq");
+    }
+
+    private static void assertStillAnswersAndStoredNothing() {
+        Sipsak.Result options = Sipsak.run("-s", uri("vmesh"));
+        assertThat(options.lastStatus()).as(options.output()).isEqualTo("SIP/2.0 200 OK");
+        assertThat(hq.storedFiles()).isEmpty();
+    }
+
+    @Test
+    void malformedRequestsAreRefusedWith400OrDropped() {
+        String hqSip = topology.sipAddress("hq");
+        String badCSeq = Sipsak.invite("1400", hqSip, "0 8").replace("CSeq: 1 INVITE", "CSeq: one INVITE");
+        String badSdp = Sipsak.invite("1400", hqSip, "0 8").replace("m=audio 40000 RTP/AVP", "m=audio 4000x RTP/AVP");
+        String badDiversion = Sipsak.invite("1400", hqSip, "0 8", "Diversion: <<<sip:1400@pbx>;;reason=");
+
+        Sipsak.Result cseq = Sipsak.send(dir, badCSeq, uri("1400"), "hq-sw1", "demo-hq-sw1");
+        assertThat(cseq.lastStatus()).as(cseq.output()).satisfiesAnyOf(s -> assertThat(s).startsWith("SIP/2.0 400"), s -> assertThat(s).isEmpty());
+        Sipsak.Result sdp = Sipsak.send(dir, badSdp, uri("1400"), "hq-sw1", "demo-hq-sw1");
+        assertThat(sdp.lastStatus()).as(sdp.output()).startsWith("SIP/2.0 488");
+        Sipsak.Result diversion = Sipsak.send(dir, badDiversion, uri("1400"), "hq-sw1", "demo-hq-sw1");
+        assertThat(diversion.lastStatus()).as(diversion.output()).startsWith("SIP/2.0 400");
+        assertStillAnswersAndStoredNothing();
+    }
+
+    @Test
+    void garbageAndAFloodOfUnauthenticatedInvitesOverUdpLeaveTheTrunkAnswering() throws Exception {
+        String hqSip = topology.sipAddress("hq");
+        int port = Integer.parseInt(hqSip.substring(hqSip.indexOf(':') + 1));
+        int answered = 0;
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            socket.setSoTimeout(2000);
+            InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+            byte[] garbage = "\u0000\u00ffNOT SIP AT ALL\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            socket.send(new DatagramPacket(garbage, garbage.length, server));
+            for (int i = 0; i < 2000; i++) {
+                String invite = Sipsak.invite("1400", hqSip, "0 8").replace("INVITE sip:", "INVITE sip:")
+                        .replaceFirst("\r\n", "\r\nVia: SIP/2.0/UDP 127.0.0.1:" + socket.getLocalPort() + ";branch=z9hG4bK-flood-" + i + "\r\n");
+                byte[] bytes = invite.getBytes(StandardCharsets.US_ASCII);
+                socket.send(new DatagramPacket(bytes, bytes.length, server));
+            }
+            byte[] buffer = new byte[65535];
+            Map<String, Integer> statuses = new HashMap<>();
+            try {
+                while (true) {
+                    DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
+                    socket.receive(reply);
+                    String status = new String(reply.getData(), 0, Math.min(reply.getLength(), 12), StandardCharsets.US_ASCII).trim();
+                    statuses.merge(status, 1, Integer::sum);
+                    answered++;
+                }
+            } catch (SocketTimeoutException done) {
+                // no more answers
+            }
+            // the stack answers what its queue holds and drops the rest, as UDP allows
+            System.out.println("2,000 unauthenticated INVITEs over UDP: " + statuses);
+            assertThat(statuses.keySet()).allMatch(s -> s.equals("SIP/2.0 401"));
+        }
+        assertThat(answered).isPositive();
+        assertStillAnswersAndStoredNothing();
+    }
+
+    @Test
+    void tcpPeerAnnouncingAHugeBodyIsCutOffWithoutTheServerHoldingIt() throws Exception {
+        String hqSip = topology.sipAddress("hq");
+        int port = Integer.parseInt(hqSip.substring(hqSip.indexOf(':') + 1));
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String head = Sipsak.invite("1400", hqSip, "0 8")
+                    .replaceFirst("\r\n", "\r\nVia: SIP/2.0/TCP 127.0.0.1:" + socket.getLocalPort() + ";branch=z9hG4bK-huge\r\n")
+                    .replaceAll("Content-Length: \\d+", "Content-Length: 2000000000");
+            OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            long sent = 0;
+            boolean cutOff = false;
+            try {
+                for (int i = 0; i < 256; i++) { // up to 16 MB: far more than vmesh.sip.max-message-bytes
+                    out.write(chunk);
+                    sent += chunk.length;
+                }
+            } catch (java.io.IOException closedByServer) {
+                cutOff = true;
+            }
+            if (!cutOff) {
+                InputStream in = socket.getInputStream();
+                byte[] answer = new byte[4096];
+                int read = in.read(answer);
+                cutOff = read < 0 || new String(answer, 0, read, StandardCharsets.US_ASCII).startsWith("SIP/2.0 4");
+            }
+            System.out.println("TCP peer with Content-Length 2,000,000,000: cut off after " + sent / 1024 + " KiB sent");
+            assertThat(cutOff).isTrue();
+        }
+        assertStillAnswersAndStoredNothing();
+    }
+
+    @Test
+    void callsBeyondTheRtpPortsAreRefused503WithRetryAfter() {
+        String hqSip = topology.sipAddress("hq");
+        // two calls that send no audio hold both RTP ports until the 2 s silence ends them
+        assertThat(Sipsak.send(dir, Sipsak.invite("1401", hqSip, "0 8"), uri("1401"), "hq-sw1", "demo-hq-sw1").lastStatus()).startsWith("SIP/2.0 200");
+        assertThat(Sipsak.send(dir, Sipsak.invite("1402", hqSip, "0 8"), uri("1402"), "hq-sw1", "demo-hq-sw1").lastStatus()).startsWith("SIP/2.0 200");
+
+        Sipsak.Result third = Sipsak.send(dir, Sipsak.invite("1403", hqSip, "0 8"), uri("1403"), "hq-sw1", "demo-hq-sw1");
+
+        assertThat(third.lastStatus()).as(third.output()).startsWith("SIP/2.0 503");
+        assertThat(third.output()).contains("Retry-After: 5");
+        // the silent calls end by themselves; an empty recording is no message
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
+        assertStillAnswersAndStoredNothing();
+    }
+}
