@@ -36,12 +36,11 @@ class DataPortLimitsTest {
 
     @BeforeAll
     static void startHq() {
-        TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq",
+        hq = SiteServer.hqAlone(dir,
                 "vmesh.http.max-connections = " + MAX_CONNECTIONS + "\nvmesh.http.max-bytes-in-flight = 1000000\n"
                         + "camel.rest.endpoint-properties.chunkedMaxContentLength = " + LARGEST_BODY + "\n"
                         + "vmesh.http.idle-timeout-ms = 1000\nvmesh.http.request-read-timeout-ms = 20000\n");
-        hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
-        port = topology.dataPorts.get("hq");
+        port = hq.dataPort();
     }
 
     @AfterAll

@@ -36,11 +36,10 @@ class PinGuessingTest {
 
     @BeforeAll
     static void startHq() {
-        TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq",
+        hq = SiteServer.hqAlone(dir,
                 "vmesh.security.mailbox.max-failures = " + PER_MAILBOX + "\nvmesh.security.client.max-failures = " + PER_CLIENT
                         + "\nvmesh.security.failure-decay-seconds = " + DECAY_SECONDS + "\n");
-        hq = new SiteServer(topology, "hq", dir.resolve("data")).start();
-        port = topology.dataPorts.get("hq");
+        port = hq.dataPort();
     }
 
     @AfterAll

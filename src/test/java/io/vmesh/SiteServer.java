@@ -35,6 +35,20 @@ final class SiteServer implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
+    /**
+     * Starts hq alone, its configuration in {@code dir/config} with {@code properties} as its
+     * {@code hq.properties} and its data in {@code dir/data}.
+     */
+    static SiteServer hqAlone(Path dir, String properties) {
+        TestTopology topology = new TestTopology(dir.resolve("config")).siteProperties("hq", properties);
+        return new SiteServer(topology, "hq", dir.resolve("data")).start();
+    }
+
+    /** This site's data port. */
+    int dataPort() {
+        return topology.dataPorts.get(site);
+    }
+
     SiteServer start() {
         main = Vmesh.create("--site=" + site, "--config=" + topology.configDir, "--data=" + dataDir);
         try {
