@@ -42,50 +42,40 @@ import io.vmesh.switches.sip.media.Recording;
  *
  * <pre>mvn -B -Pbench -DskipTests verify -Dbench.args="-Dbench.workloads=calls"</pre>
  */
-final class ConcurrentCalls {
+final class ConcurrentCalls extends CallBench {
 
-    static final int PACKET = 160;
     static final Duration PROMPT = Duration.ofSeconds(2);
     /** The caller waits this long past the prompt before talking, as a caller waits for the tone. */
     static final Duration AFTER_PROMPT = Duration.ofMillis(1000);
 
-    private final Path dir;
-    private final List<Integer> levels;
-    private final int talkSeconds;
-    private final List<String> lines = new ArrayList<>();
-
     ConcurrentCalls(Path dir, boolean quick) {
-        this.dir = dir;
-        this.levels = Arrays.stream(System.getProperty("bench.calls", quick ? "64" : "254,1000").split(","))
-                .map(String::trim).map(Integer::valueOf).toList();
-        this.talkSeconds = Integer.getInteger("bench.callSeconds", quick ? 5 : 20);
+        super(dir, quick, "bench.calls", "64", "254,1000");
     }
 
     public static void main(String[] args) throws Exception {
-        ConcurrentCalls calls = new ConcurrentCalls(Path.of(System.getProperty("bench.dir", "target/bench")).resolve("calls"),
-                Boolean.getBoolean("bench.quick"));
-        calls.run();
-        calls.lines().forEach(System.out::println);
-        System.exit(0);
+        runAlone(new ConcurrentCalls(benchDir("calls"), Boolean.getBoolean("bench.quick")));
     }
 
-    List<String> lines() {
-        return lines;
+    @Override
+    String name() {
+        return "concurrent calls";
     }
 
-    void run() throws Exception {
-        lines.add(String.format(Locale.ROOT, "%-8s | %-9s | %-38s | %-11s | %-34s | %s", "calls", "complete",
-                "caller RTP sent / recorded / lost in vmesh", "loss", "vmesh RTP sent (dropped / skipped)", "CPU: media threads / whole JVM"));
-        for (int calls : levels) {
-            lines.add(level(calls));
-            Benchmark.log("concurrent calls: " + lines.get(lines.size() - 1));
-        }
-        lines.add("(G.711 20 ms packets, " + PROMPT.toSeconds() + " s prompt then " + talkSeconds + " s of the caller and '#'; "
+    @Override
+    String header() {
+        return String.format(Locale.ROOT, "%-8s | %-9s | %-38s | %-11s | %-34s | %s", "calls", "complete",
+                "caller RTP sent / recorded / lost in vmesh", "loss", "vmesh RTP sent (dropped / skipped)", "CPU: media threads / whole JVM");
+    }
+
+    @Override
+    String footer() {
+        return "(G.711 20 ms packets, " + PROMPT.toSeconds() + " s prompt then " + talkSeconds + " s of the caller and '#'; "
                 + "media layer only: SIP signalling not included; the load generator runs in the same JVM on the same "
-                + Runtime.getRuntime().availableProcessors() + " cores)");
+                + Runtime.getRuntime().availableProcessors() + " cores)";
     }
 
     /** One run: {@code calls} calls at once, started within a second, each checked. */
+    @Override
     String level(int calls) throws Exception {
         Path here = dir.resolve(String.valueOf(calls));
         Files.createDirectories(here);
@@ -237,14 +227,7 @@ final class ConcurrentCalls {
         void tick(long now) {
             long due = now < talkFrom ? 0 : Math.min(packets + 4, (now - talkFrom) / 20_000_000L + 1);
             while (next < due) {
-                out.clear();
-                out.put((byte) 0x80).put((byte) (next < packets ? 0 : 101)).putShort((short) seq).putInt(next * PACKET).putInt(ssrc);
-                if (next < packets) {
-                    out.put(voice, next * PACKET, PACKET);
-                } else { // '#' pressed, then its end three times (RFC 4733)
-                    out.put((byte) 11).put((byte) (next == packets ? 10 : 0x80 | 10)).putShort((short) 800);
-                }
-                out.flip();
+                rtpPacket(out, voice, packets, next, seq, ssrc);
                 try {
                     if (socket.send(out, vmesh) > 0) {
                         if (next < packets) {

@@ -63,20 +63,14 @@ import gov.nist.javax.sip.clientauthutils.UserCredentials;
  * Checked: every call answered and hung up by vmesh, and the message in its mailbox holds exactly the
  * audio the caller sent (a missing or late packet would show as a different frame).
  */
-final class SipCalls implements SipListener {
+final class SipCalls extends CallBench implements SipListener {
 
-    static final int PACKET = 160;
     /** The bench's greeting: one second, so that the callers' talk is most of the call. */
     static final Duration GREETING = Duration.ofSeconds(1);
     /** Greeting, 0.2 s gap and 0.4 s tone (io.vmesh.switches.sip.Prompt), in 20 ms packets. */
     static final int PROMPT_PACKETS = (int) (GREETING.toMillis() + 600) / 20;
     /** The caller starts talking this long after the tone ended, as it heard it. */
     static final Duration TALK_AFTER = Duration.ofMillis(300);
-
-    private final Path dir;
-    private final List<Integer> levels;
-    private final int talkSeconds;
-    private final List<String> lines = new ArrayList<>();
 
     private SipStack stack;
     private SipProvider provider;
@@ -90,37 +84,33 @@ final class SipCalls implements SipListener {
     private final AtomicInteger refused = new AtomicInteger();
 
     SipCalls(Path dir, boolean quick) {
-        this.dir = dir;
-        this.levels = Arrays.stream(System.getProperty("bench.sipCalls", quick ? "32" : "254,500").split(","))
-                .map(String::trim).map(Integer::valueOf).toList();
-        this.talkSeconds = Integer.getInteger("bench.callSeconds", quick ? 5 : 20);
+        super(dir, quick, "bench.sipCalls", "32", "254,500");
     }
 
     public static void main(String[] args) throws Exception {
-        SipCalls calls = new SipCalls(Path.of(System.getProperty("bench.dir", "target/bench")).resolve("sip-calls"),
-                Boolean.getBoolean("bench.quick"));
-        calls.run();
-        calls.lines().forEach(System.out::println);
-        System.exit(0);
+        runAlone(new SipCalls(benchDir("sip-calls"), Boolean.getBoolean("bench.quick")));
     }
 
-    List<String> lines() {
-        return lines;
+    @Override
+    String name() {
+        return "SIP calls";
     }
 
-    void run() throws Exception {
-        lines.add(String.format(Locale.ROOT, "%-6s | %-8s | %-8s | %-10s | %-30s | %-9s | %s", "calls", "answered", "stored",
-                "complete", "packets / before the tone / lost", "loss", "hq CPU (of one core) / heap after GC"));
-        for (int n : levels) {
-            lines.add(level(n));
-            Benchmark.log("SIP calls: " + lines.get(lines.size() - 1));
-        }
-        lines.add("(real SIP: INVITE with Diversion, digest, SDP, ACK; " + GREETING.toSeconds() + " s greeting and tone, "
+    @Override
+    String header() {
+        return String.format(Locale.ROOT, "%-6s | %-8s | %-8s | %-10s | %-30s | %-9s | %s", "calls", "answered", "stored",
+                "complete", "packets / before the tone / lost", "loss", "hq CPU (of one core) / heap after GC");
+    }
+
+    @Override
+    String footer() {
+        return "(real SIP: INVITE with Diversion, digest, SDP, ACK; " + GREETING.toSeconds() + " s greeting and tone, "
                 + talkSeconds + " s of the caller from when it heard the tone end, '#', vmesh's BYE once the message is stored; hq is its own JVM ("
                 + String.join(" ", Sut.JVM_OPTIONS) + "), the UAC and its RTP run in the bench JVM, on the same "
-                + Runtime.getRuntime().availableProcessors() + " cores)");
+                + Runtime.getRuntime().availableProcessors() + " cores)";
     }
 
+    @Override
     String level(int n) throws Exception {
         Path root = dir.resolve(String.valueOf(n));
         Files.createDirectories(root);
@@ -456,14 +446,7 @@ final class SipCalls implements SipListener {
             }
             long due = Math.min(packets + 4, (now - talkFrom) / 20_000_000L + 1);
             while (next < due) {
-                out.clear();
-                out.put((byte) 0x80).put((byte) (next < packets ? 0 : 101)).putShort((short) seq).putInt(next * PACKET).putInt(ssrc);
-                if (next < packets) {
-                    out.put(voice, next * PACKET, PACKET);
-                } else { // '#' pressed, then its end three times (RFC 4733)
-                    out.put((byte) 11).put((byte) (next == packets ? 10 : 0x80 | 10)).putShort((short) 800);
-                }
-                out.flip();
+                rtpPacket(out, voice, packets, next, seq, ssrc);
                 try {
                     if (rtp.send(out, vmesh) > 0 && next < packets) {
                         sent++;
