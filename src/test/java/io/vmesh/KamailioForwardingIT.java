@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import javax.sound.sampled.AudioFormat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -33,8 +31,7 @@ class KamailioForwardingIT {
 
     @Test
     void aCallNobodyAnswersReachesTheMailboxItWasDivertedFromAndTheNextServerWhenTheFirstIsDown() throws Exception {
-        TestTopology topology = new TestTopology(dir.resolve("config"));
-        Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
+        TestTopology topology = new TestTopology(dir.resolve("config")).shortGreeting();
         Path speech = dir.resolve("speech.wav");
         SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 4, speech);
         int kamailioPort = TestTopology.freePort();

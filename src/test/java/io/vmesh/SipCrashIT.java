@@ -5,8 +5,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 
-import javax.sound.sampled.AudioFormat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -28,15 +26,12 @@ class SipCrashIT {
 
     @Test
     void recordingOfACallCutByAKilledServerBecomesAMessageAtRestart() throws Exception {
-        TestTopology topology = new TestTopology(dir.resolve("config"));
-        Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
-        Path speech = dir.resolve("speech.wav");
-        short[] reference = SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 10, speech);
+        TestTopology topology = new TestTopology(dir.resolve("config")).shortGreeting();
+        short[] reference = SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 10, speech());
         String ext = "1320";
         Path calls = dir.resolve("hq").resolve("sip-calls");
         try (VmeshProcess hq = new VmeshProcess(topology, "hq", dir.resolve("hq")).start();
-             Baresip pbx = new Baresip(dir.resolve("pbx"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech)) {
-            pbx.start(Duration.ofSeconds(15), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+             Baresip pbx = dialHq(topology, ext)) {
             // 3 s of the caller's audio on disk (mu-law: 8,000 bytes a second), then the crash
             await().atMost(Duration.ofSeconds(20)).until(() -> partialBytes(calls) > 24_000);
             hq.kill9();
@@ -58,15 +53,12 @@ class SipCrashIT {
 
     @Test
     void callInProgressWhenTheServerStopsBecomesAMessageAtTheNextStart() throws Exception {
-        TestTopology topology = new TestTopology(dir.resolve("config"));
-        Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
-        Path speech = dir.resolve("speech.wav");
-        short[] reference = SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 10, speech);
+        TestTopology topology = new TestTopology(dir.resolve("config")).shortGreeting();
+        short[] reference = SipTrunkTest.firstSeconds(Audio.resource("speech-01.wav"), 10, speech());
         String ext = "1321";
         Path calls = dir.resolve("hq").resolve("sip-calls");
         SiteServer hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
-        try (Baresip pbx = new Baresip(dir.resolve("pbx"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech)) {
-            pbx.start(Duration.ofSeconds(15), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+        try (Baresip pbx = dialHq(topology, ext)) {
             await().atMost(Duration.ofSeconds(20)).until(() -> partialBytes(calls) > 16_000);
             hq.close(); // a polite stop: vmesh hangs up, the recording stays on disk
 
@@ -82,6 +74,16 @@ class SipCrashIT {
         } finally {
             hq.close();
         }
+    }
+
+    private Path speech() {
+        return dir.resolve("speech.wav");
+    }
+
+    /** A baresip switch (hq-sw1) calling {@code ext} at hq, speaking {@link #speech()} for up to 15 s. */
+    private Baresip dialHq(TestTopology topology, String ext) {
+        return new Baresip(dir.resolve("pbx"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech())
+                .start(Duration.ofSeconds(15), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
     }
 
     private static byte[] get(TestTopology topology, String path) throws Exception {

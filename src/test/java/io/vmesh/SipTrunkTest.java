@@ -44,7 +44,7 @@ class SipTrunkTest {
         // subscriptions of a few seconds, so that one expires within a test
         topology.siteProperties("hq", "vmesh.sip.subscription.min-seconds = 1\n");
         // a short greeting keeps each call to seconds; the shipped one is tested on its own
-        Files.write(topology.configDir.resolve("greeting.wav"), Audio.wav(Audio.format(AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
+        topology.shortGreeting();
         hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
         west = new SiteServer(topology, "west", dir.resolve("west")).start();
         speech = dir.resolve("speech.wav");

@@ -68,6 +68,17 @@ public final class TestTopology {
         return this;
     }
 
+    /** Replaces the shipped greeting with 0.3 s of speech-like sound, so that a SIP call is soon past it. */
+    public TestTopology shortGreeting() {
+        try {
+            Files.write(configDir.resolve("greeting.wav"),
+                    Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
     public String dataUrl(String site) {
         return scheme + "://127.0.0.1:" + dataPorts.get(site);
     }
