@@ -179,14 +179,8 @@ public final class MediaSession implements AutoCloseable {
     /** Abandons the call (or releases a finished one): stops the media and deletes the partial file. */
     @Override
     public void close() {
-        stop();
+        shutDown();
         synchronized (this) {
-            recording = false;
-            try {
-                partial.close();
-            } catch (IOException e) {
-                // deleted below all the same
-            }
             try {
                 Files.deleteIfExists(partial.path());
             } catch (IOException e) {
