@@ -13,8 +13,8 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,19 +34,11 @@ class LiveTopologyIT {
 
     @TempDir
     Path dir;
-    private final List<VmeshProcess> processes = new ArrayList<>();
-
-    @AfterEach
-    void killAll() throws InterruptedException {
-        for (VmeshProcess p : processes) {
-            p.close();
-        }
-    }
+    @RegisterExtension
+    final VmeshProcesses processes = new VmeshProcesses();
 
     private VmeshProcess start(TestTopology t, String site) throws IOException {
-        VmeshProcess p = new VmeshProcess(t, site, dir.resolve("data-" + site));
-        processes.add(p);
-        return p.start();
+        return processes.server(t, site, dir).start();
     }
 
     private static String record(TestTopology t, String ext) throws Exception {

@@ -17,8 +17,8 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,19 +37,11 @@ class MigrationFaultIT {
 
     @TempDir
     Path dir;
-    private final List<VmeshProcess> processes = new ArrayList<>();
-
-    @AfterEach
-    void killAll() throws InterruptedException {
-        for (VmeshProcess p : processes) {
-            p.close();
-        }
-    }
+    @RegisterExtension
+    final VmeshProcesses processes = new VmeshProcesses();
 
     private VmeshProcess server(TestTopology topology, String site) {
-        VmeshProcess p = new VmeshProcess(topology, site, dir.resolve("data-" + site));
-        processes.add(p);
-        return p;
+        return processes.server(topology, site, dir);
     }
 
     private static JsonNode getJson(String url) throws IOException, InterruptedException {
