@@ -162,4 +162,61 @@ class SipHardeningTest {
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
         assertStillAnswersAndStoredNothing();
     }
+
+    @Test
+    void digestCredentialsReplayedForAnotherCallAreChallengedAndOpenNoMedia() throws Exception {
+        String hqSip = topology.sipAddress("hq");
+        int port = Integer.parseInt(hqSip.substring(hqSip.indexOf(':') + 1));
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            socket.setSoTimeout(10_000);
+            InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+            String challenge = finalAnswer(socket, server, viaUdp(Sipsak.invite("1404", hqSip, "0 8"), socket, "unauth"));
+            assertThat(challenge).startsWith("SIP/2.0 401");
+            java.util.regex.Matcher nonce = java.util.regex.Pattern.compile("nonce=\"([^\"]+)\"").matcher(challenge);
+            assertThat(nonce.find()).isTrue();
+            String uri = "sip:1404@" + hqSip;
+            String ha1 = md5("hq-sw1:vmesh:demo-hq-sw1");
+            String response = md5(ha1 + ":" + nonce.group(1) + ":00000001:c0ffee:auth:" + md5("INVITE:" + uri));
+            String authorization = "Authorization: Digest username=\"hq-sw1\", realm=\"vmesh\", nonce=\"" + nonce.group(1)
+                    + "\", uri=\"" + uri + "\", response=\"" + response + "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"";
+
+            String genuine = finalAnswer(socket, server, viaUdp(Sipsak.invite("1404", hqSip, "0 8", authorization), socket, "genuine"));
+            assertThat(genuine).startsWith("SIP/2.0 200");
+
+            // the same credentials, copied off the wire, on a call of the attacker's whose media goes to a third address
+            String replay = Sipsak.invite("1404", hqSip, "0 8", authorization).replace("IN IP4 127.0.0.1", "IN IP4 127.0.0.9");
+            String replayed = finalAnswer(socket, server, viaUdp(replay, socket, "replay"));
+
+            assertThat(replayed).as(replayed).startsWith("SIP/2.0 401");
+            assertThat(replayed).contains("stale=true");
+            assertThat(replayed).doesNotContain("m=audio");
+        }
+        // the genuine call, silent, ends by itself; an empty recording is no message
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
+        assertStillAnswersAndStoredNothing();
+    }
+
+    private static String viaUdp(String request, DatagramSocket socket, String branch) {
+        return request.replaceFirst("\r\n", "\r\nVia: SIP/2.0/UDP 127.0.0.1:" + socket.getLocalPort() + ";branch=z9hG4bK-" + branch
+                + "-" + System.nanoTime() + "\r\n");
+    }
+
+    /** Sends a request and returns its first final answer. */
+    private static String finalAnswer(DatagramSocket socket, InetSocketAddress server, String request) throws Exception {
+        byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
+        socket.send(new DatagramPacket(bytes, bytes.length, server));
+        byte[] buffer = new byte[65535];
+        while (true) {
+            DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
+            socket.receive(reply);
+            String answer = new String(reply.getData(), 0, reply.getLength(), StandardCharsets.US_ASCII);
+            if (!answer.startsWith("SIP/2.0 1")) {
+                return answer;
+            }
+        }
+    }
+
+    private static String md5(String text) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
 }
