@@ -140,6 +140,16 @@ public final class VoicemailStore {
         return message;
     }
 
+    /**
+     * Whether this server stored the message already: in the spool, in the extension's mailbox, as
+     * sent to its home, or dead-lettered. A recording made again after a crash asks before it is stored.
+     */
+    public boolean holds(@Variable("messageId") String id, @Header("to") String extension) {
+        requireMessageId(id);
+        return Files.exists(spool.resolve(id + ".json")) || Files.exists(mailbox(extension).resolve(id + ".json"))
+                || Files.exists(sent.resolve(id + ".json")) || Files.exists(deadLetter.resolve(id + ".json"));
+    }
+
     /** The spooled message's metadata, for a route that needs more than its id. */
     public VoicemailMessage spooled(@Variable("messageId") String id) throws IOException {
         requireMessageId(id);
