@@ -209,6 +209,40 @@ class SipHardeningTest {
         assertStillAnswersAndStoredNothing();
     }
 
+    @Test
+    void anOversizedDatagramIsLoggedInOneShortLineNotCopiedIntoTheLog() throws Exception {
+        java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.logging.log4j.core.LoggerContext context = (org.apache.logging.log4j.core.LoggerContext)
+                org.apache.logging.log4j.LogManager.getContext(false);
+        org.apache.logging.log4j.core.Appender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
+                "sip-stack-capture", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+                logged.add(event.getMessage().getFormattedMessage());
+            }
+        };
+        capture.start();
+        org.apache.logging.log4j.core.Logger stackLog = context.getLogger("io.vmesh.switches.sip.SipStackLog");
+        stackLog.addAppender(capture);
+        try {
+            String hqSip = topology.sipAddress("hq");
+            int port = Integer.parseInt(hqSip.substring(hqSip.indexOf(':') + 1));
+            StringBuilder vias = new StringBuilder();
+            for (int i = 0; i < 1000; i++) {
+                vias.append("Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-many-").append(i).append("\r\n");
+            }
+            byte[] datagram = ("OPTIONS " + uri("vmesh") + " SIP/2.0\r\n" + vias + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+                socket.send(new DatagramPacket(datagram, datagram.length, new InetSocketAddress("127.0.0.1", port)));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> !logged.isEmpty());
+            assertThat(logged).allSatisfy(line -> assertThat(line).hasSizeLessThan(1000).doesNotContain("\n"));
+        } finally {
+            stackLog.removeAppender(capture);
+        }
+        assertStillAnswersAndStoredNothing();
+    }
+
     private static String viaUdp(String request, DatagramSocket socket, String branch) {
         return request.replaceFirst("\r\n", "\r\nVia: SIP/2.0/UDP 127.0.0.1:" + socket.getLocalPort() + ";branch=z9hG4bK-" + branch
                 + "-" + System.nanoTime() + "\r\n");
