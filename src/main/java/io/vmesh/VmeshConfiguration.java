@@ -16,7 +16,10 @@ import io.vmesh.security.PinThrottle;
 import io.vmesh.security.RequestHeadCheck;
 import io.vmesh.switches.DataPortLimits;
 import io.vmesh.security.Secrets;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.Archive;
+import io.vmesh.storage.DurableFiles;
+import io.vmesh.storage.Mailboxes;
+import io.vmesh.storage.Spool;
 import io.vmesh.switches.CallRequests;
 import io.vmesh.switches.RequestReadTimeout;
 import io.vmesh.switches.sip.DigestAuthentication;
@@ -134,7 +137,10 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long sipMaxSubscriptionSeconds;
 
     private Directory directory;
-    private VoicemailStore voicemailStore;
+    private Path data;
+    private Spool spool;
+    private Mailboxes mailboxes;
+    private Archive archive;
     private EmbeddedBroker embeddedBroker;
 
     @BindToRegistry("directory")
@@ -216,12 +222,43 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return audioCodec;
     }
 
-    @BindToRegistry(value = "voicemailStore", destroyMethod = "close")
-    public VoicemailStore voicemailStore() {
-        if (voicemailStore == null) {
-            voicemailStore = new VoicemailStore(site, dataDir);
+    /** The site's data directory, created 0700: recordings and PIN hashes are for the server's user alone. */
+    private Path data() {
+        if (data == null) {
+            try {
+                data = DurableFiles.createPrivateDirectories(Path.of(dataDir).toAbsolutePath().normalize());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot create the data directory " + dataDir, e);
+            }
         }
-        return voicemailStore;
+        return data;
+    }
+
+    /** Messages recorded here until their home mailbox has them: {@code <data>/spool/}. */
+    @BindToRegistry(value = "spool", destroyMethod = "close")
+    public Spool spool() {
+        if (spool == null) {
+            spool = new Spool(site, data(), id -> archive().holds(id));
+        }
+        return spool;
+    }
+
+    /** The mailboxes of the extensions homed here: {@code <data>/mailboxes/}. */
+    @BindToRegistry("mailboxes")
+    public Mailboxes mailboxes() {
+        if (mailboxes == null) {
+            mailboxes = new Mailboxes(data(), spool());
+        }
+        return mailboxes;
+    }
+
+    /** Migrated messages ({@code <data>/sent/}) and dead letters ({@code <data>/dead-letter/}). */
+    @BindToRegistry("archive")
+    public Archive archive() {
+        if (archive == null) {
+            archive = new Archive(site, data(), spool());
+        }
+        return archive;
     }
 
     private PeerAvailability peerAvailability;
@@ -304,7 +341,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     public MigrationBacklog migrationBacklog() {
         if (migrationBacklog == null) {
             try {
-                migrationBacklog = new MigrationBacklog(site, directory(), peerAvailability(), voicemailStore());
+                migrationBacklog = new MigrationBacklog(site, directory(), peerAvailability(), spool());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("cannot read the spool", e);
             }
@@ -334,7 +371,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     /** Message ids received from peers, kept on disk: a redelivered migration is stored once. */
     @BindToRegistry("receivedMessages")
     public IdempotentRepository receivedMessages() {
-        return new ReceivedMessageIds(Path.of(dataDir, "received-message-ids.txt"), 100_000);
+        return new ReceivedMessageIds(data().resolve("received-message-ids.txt"), 100_000);
     }
 
     /**
@@ -346,7 +383,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
         Directory.Server me = directory().server(site).orElseThrow();
         // the demo switch tokens are public: no SIP digest with them where other hosts can reach it either
         me.sip().ifPresent(address -> secrets().requireRealSecretsUnlessLoopback(address.getHostString(), allowDemoSecrets));
-        SipSettings settings = new SipSettings(site, me.sip(), sipRealm, Path.of(dataDir, "sip-calls"), Path.of(sipGreeting),
+        SipSettings settings = new SipSettings(site, me.sip(), sipRealm, data().resolve("sip-calls"), Path.of(sipGreeting),
                 java.util.Set.of(voicemailStates.split("\\s*,\\s*")), sipThreads, sipMaxMessageBytes, sipMaxTcpConnections,
                 java.time.Duration.ofMillis(sipTcpReadTimeoutMs), java.time.Duration.ofSeconds(sipNonceSeconds),
                 java.time.Duration.ofSeconds(sipRetryAfterSeconds), java.time.Duration.ofSeconds(sipMinSubscriptionSeconds),
@@ -358,7 +395,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
         DigestAuthentication digest = new DigestAuthentication(sipRealm, directory(), secrets(),
                 java.time.Duration.ofSeconds(sipNonceSeconds), java.time.Clock.systemUTC());
         byte[] prompt = me.sip().isPresent() ? Prompt.load(Path.of(sipGreeting)) : new byte[0];
-        VoicemailStore store = voicemailStore();
+        Mailboxes store = mailboxes();
         SipTrunk trunk = new SipTrunk(settings, directory(), digest, media, new PartialCalls(settings.partialDir()), prompt,
                 ext -> {
                     try {
@@ -382,7 +419,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
         secrets(); // a server that refuses its secrets (demo ones off loopback) starts no broker first
         String name = EmbeddedBroker.nameInVmUrl(brokerUrl);
         if (name != null && embeddedBroker == null) {
-            embeddedBroker = new EmbeddedBroker(name, Path.of(dataDir, "broker"));
+            embeddedBroker = new EmbeddedBroker(name, data().resolve("broker"));
         }
         return embeddedBroker;
     }
@@ -404,6 +441,6 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @BindToRegistry("dataDirectoryReadiness")
     public HealthCheck dataDirectoryReadiness() {
-        return new Readiness.DataDirectory(Path.of(dataDir).toAbsolutePath(), minFreeMb * 1024 * 1024);
+        return new Readiness.DataDirectory(data(), minFreeMb * 1024 * 1024);
     }
 }

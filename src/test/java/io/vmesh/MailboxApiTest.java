@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The mailbox API of DESIGN.md: list, audio, heard, delete, MWI, and 307 to the home server. */
+/** The mailbox API of docs/http-api.md: list, audio, heard, delete, MWI, and 307 to the home server. */
 class MailboxApiTest extends OneSiteTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();

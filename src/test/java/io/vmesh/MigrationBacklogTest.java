@@ -2,7 +2,7 @@ package io.vmesh;
 
 import io.vmesh.migration.MigrationBacklog;
 import io.vmesh.migration.PeerAvailability;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.Spool;
 import io.vmesh.topology.Directory;
 
 import java.nio.file.Path;
@@ -29,7 +29,7 @@ class MigrationBacklogTest {
     void backlogOfHq() throws Exception {
         Directory directory = Directory.load(new TestTopology(dir.resolve("config")).configDir.resolve("topology.yaml"));
         backlog = new MigrationBacklog("hq", directory, new PeerAvailability(directory, 100),
-                new VoicemailStore("hq", dir.resolve("data").toString()));
+                new Spool("hq", dir.resolve("data"), id -> false));
     }
 
     @Test

@@ -1,25 +1,46 @@
 package io.vmesh;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
-import org.junit.jupiter.api.AfterAll;
+import org.apache.camel.main.MainConfigurationProperties;
+import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.apache.camel.test.main.junit5.Configure;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tests against one server, hq, started once for the class with the shipped configuration. */
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests against one server, hq, with the shipped configuration, the real routes and beans started
+ * once for the class by the Camel test kit; {@link #hq} is its data port's client.
+ */
+@CamelMainTest(propertyPlaceholderLocations = {"file:target/route-tests/one-site/hq.properties",
+        "file:camel-config/application.properties"})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class OneSiteTest {
 
+    static SiteServer hq;
+    private static RouteTestSite site;
+    /** A scratch directory for the class's own files. */
     @TempDir
     static Path dir;
-    static SiteServer hq;
 
     @BeforeAll
-    static void startHq() {
-        hq = new SiteServer(new TestTopology(dir.resolve("config")), "hq", dir.resolve("data")).start();
+    static void prepareHq() {
+        site = RouteTestSite.prepare("one-site"); // before the test kit starts Camel with its properties
+        hq = site.client();
     }
 
-    @AfterAll
-    static void stopHq() {
-        hq.close();
+    @Configure
+    protected void configure(MainConfigurationProperties configuration) {
+        site.requireManagementLogin(configuration);
+    }
+
+    @BeforeEach
+    void hqTakesCalls() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> hq.get("/health").statusCode() == 200);
     }
 }

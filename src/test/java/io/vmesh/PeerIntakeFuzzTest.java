@@ -3,7 +3,7 @@ package io.vmesh;
 import io.vmesh.audio.AudioCodec;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.storage.VoicemailMessage;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 import io.vmesh.topology.Directory;
 
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ class PeerIntakeFuzzTest {
     @Test
     void unknownJsonFieldsInAPeersMetadataAreIgnoredNotStored() throws Exception {
         byte[] audio = storedAudio();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String withExtras = metadata("hq-x1", "2001", sha).replace("{\"id\"",
                 "{\"admin\":true,\"path\":\"../../etc/passwd\",\"nested\":{\"a\":[1,2]},\"id\"");
 
@@ -64,13 +64,13 @@ class PeerIntakeFuzzTest {
     void widebandStoredMessageIsAcceptedFromAPeerAndAnyOtherEncodingIsNot() throws Exception {
         PhoneRecordings recordings = new PhoneRecordings(dir.resolve("recordings"));
         byte[] wideband = new AudioCodec(300).encodeForStorage(recordings.wideband16k()).wav();
-        String sha = VoicemailStore.sha256(wideband);
+        String sha = Sha256.hex(wideband);
         PeerIntake intake = intake();
 
         assertThat(intake.verify("hq-w1", sha, metadata("hq-w1", "2001", sha), wideband).sha256()).isEqualTo(sha);
 
         byte[] pcm = recordings.wideband16k(); // what a switch sends is not what a peer may send
-        String pcmSha = VoicemailStore.sha256(pcm);
+        String pcmSha = Sha256.hex(pcm);
         assertThatThrownBy(() -> intake.verify("hq-w2", pcmSha, metadata("hq-w2", "2001", pcmSha), pcm))
                 .isInstanceOf(RejectedRequest.class).hasMessageContaining("8 or 16 kHz mono");
     }
@@ -79,7 +79,7 @@ class PeerIntakeFuzzTest {
     void hostilePeerRequestsAreAcceptedWholeOrRefusedWithAReason() {
         PeerIntake intake = intake();
         byte[] audio = storedAudio();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String good = metadata("hq-f1", "2001", sha);
         String[] fragments = {"\"", "\\", "{", "}", "[", "]", ",", ":", "null", "1e999", "-1", "\u0000", "../", "%2F", "\n",
                 "\"extension\":\"20x1\"", "\"id\":null", "\"durationMs\":\"x\"", "\"heard\":\"yes\"", "9".repeat(40)};

@@ -85,12 +85,6 @@ class RestartRecoveryTest {
         Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + unqueued + ".wav"));
         Files.writeString(data.resolve("spool/" + unqueued + ".json"),
                 Files.readString(data.resolve("spool/" + remote + ".json")).replace(remote, unqueued));
-        // and one an earlier version queued, noted with a marker file
-        String legacy = "hq-legacy";
-        Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + legacy + ".wav"));
-        Files.writeString(data.resolve("spool/" + legacy + ".json"),
-                Files.readString(data.resolve("spool/" + remote + ".json")).replace(remote, legacy));
-        Files.write(data.resolve("spool/" + legacy + ".queued"), new byte[0]);
 
         try (SiteServer hq = new SiteServer(topology, "hq", data).start()) {
             await().untilAsserted(() -> {

@@ -4,7 +4,7 @@ import io.vmesh.audio.AudioCodec;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.security.PeerAuthentication;
 import io.vmesh.security.Secrets;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.security.Sha256;
 import io.vmesh.topology.Directory;
 
 import java.net.URI;
@@ -129,7 +129,7 @@ class SecurityTest {
     @Test
     void migrationThatIsNotSignedByAPeerIsRefusedAndStoresNothing() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String metadata = "{\"id\":\"east-forged-1\",\"callId\":\"c-1\",\"from\":\"5551\",\"extension\":\"1706\",\"switchId\":\"east-sw1\","
                 + "\"recordedBy\":\"east\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
         PeerAuthentication signer = new PeerAuthentication("east", Directory.load(hq.topology.configDir.resolve("topology.yaml")),
@@ -160,7 +160,7 @@ class SecurityTest {
     @Test
     void thePeerHeaderIsCoveredByTheSignature() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         String metadata = "{\"id\":\"east-forged-1\",\"callId\":\"c-1\",\"from\":\"5551\",\"extension\":\"1706\",\"switchId\":\"east-sw1\","
                 + "\"recordedBy\":\"east\",\"sha256\":\"" + sha + "\",\"receivedAt\":\"2026-01-01T00:00:00Z\"}";
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
@@ -187,7 +187,7 @@ class SecurityTest {
     @Test
     void aPeersMetadataIsCheckedLikeASwitchsCallAndNothingIsStoredForABadField() throws Exception {
         byte[] audio = AudioCodecHolder.stored();
-        String sha = VoicemailStore.sha256(audio);
+        String sha = Sha256.hex(audio);
         Object[][] bad = {{"receivedAt", null}, {"recordedBy", "east\n12:00:00.000 INFO forged line"},
                 {"callId", "<script>"}, {"durationMs", -5}, {"from", "a b"}, {"switchId", "../x"}};
         for (int i = 0; i < bad.length; i++) {
@@ -238,7 +238,7 @@ class SecurityTest {
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
         PeerAuthentication signer = new PeerAuthentication("east", directory,
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
-        String sha = VoicemailStore.sha256(AudioCodecHolder.stored());
+        String sha = Sha256.hex(AudioCodecHolder.stored());
 
         String first = signer.signature("POST", "/peer/voicemail", "east", "1700000000000", "hq-a", "{\"id\":\"hq-a\"}", sha);
         String second = signer.signature("POST", "/peer/voicemail", "east", "1700000000000", "hq-b", "{\"id\":\"hq-b\"}", sha);

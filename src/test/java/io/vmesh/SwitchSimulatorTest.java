@@ -227,6 +227,6 @@ class SwitchSimulatorTest extends OneSiteTest {
                 "--seconds", "1")).isEqualTo(1);
         assertThat(SwitchSimulator.commandLine(quiet, new PrintStream(err, true, StandardCharsets.UTF_8), false,
                 "--server", closed, "--rate", "fast")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--rate takes a number, got 'fast'").contains("usage: vmesh switch");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--rate takes a number, got 'fast'").contains("(see vmesh switch --help)");
     }
 }

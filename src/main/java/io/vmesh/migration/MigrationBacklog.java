@@ -2,7 +2,7 @@ package io.vmesh.migration;
 
 import io.vmesh.RejectedRequest;
 import io.vmesh.storage.VoicemailMessage;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.Spool;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -41,11 +41,11 @@ public final class MigrationBacklog {
     private volatile MeterRegistry boundTo;
     private final java.util.Set<String> metered = ConcurrentHashMap.newKeySet();
 
-    public MigrationBacklog(String site, Directory directory, PeerAvailability peers, VoicemailStore store) throws IOException {
+    public MigrationBacklog(String site, Directory directory, PeerAvailability peers, Spool spool) throws IOException {
         this.site = site;
         this.directory = directory;
         this.peers = peers;
-        for (VoicemailMessage m : store.spooledMessages()) {
+        for (VoicemailMessage m : spool.messages()) {
             try {
                 queued(m.id(), directory.homeOf(m.extension()), m.receivedAt());
             } catch (RejectedRequest notInDirectory) {

@@ -4,8 +4,8 @@ import io.vmesh.RejectedRequest;
 import io.vmesh.Vmesh;
 import io.vmesh.audio.AudioCodec;
 import io.vmesh.security.Printable;
+import io.vmesh.security.Sha256;
 import io.vmesh.storage.VoicemailMessage;
-import io.vmesh.storage.VoicemailStore;
 import io.vmesh.switches.CallRequests;
 import io.vmesh.topology.Directory;
 
@@ -76,7 +76,7 @@ public final class PeerIntake {
 
     public VoicemailMessage verify(@Header(MESSAGE_ID) String id, @Header(SHA256) String sha256,
                                    @Header(METADATA) String metadata, @Body byte[] audio) {
-        VoicemailStore.requireMessageId(id);
+        VoicemailMessage.requireValidId(id);
         if (metadata == null || metadata.isBlank()) {
             throw RejectedRequest.badRequest("header " + METADATA + " is missing");
         }
@@ -106,7 +106,7 @@ public final class PeerIntake {
         if (!home.equals(site)) {
             throw new RejectedRequest(409, "extension " + message.extension() + " is homed on " + home + ", not on " + site);
         }
-        String actual = VoicemailStore.sha256(audio == null ? new byte[0] : audio);
+        String actual = Sha256.hex(audio == null ? new byte[0] : audio);
         if (!actual.equals(sha256) || !actual.equals(message.sha256())) {
             throw new RejectedRequest(422, "SHA-256 of the received audio is " + actual + ", the sender announced "
                     + Printable.of(sha256));

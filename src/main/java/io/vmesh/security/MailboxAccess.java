@@ -1,7 +1,7 @@
 package io.vmesh.security;
 
 import io.vmesh.RejectedRequest;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.DurableFiles;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -56,7 +55,7 @@ public final class MailboxAccess {
     private final PinThrottle throttle;
 
     public MailboxAccess(Path dataDir, Secrets secrets, PinThrottle throttle) throws IOException {
-        this.pins = Files.createDirectories(dataDir.resolve("pins"));
+        this.pins = DurableFiles.createPrivateDirectories(dataDir.resolve("pins"));
         this.pinKey = secrets.pinKey();
         this.keyId = HexFormat.of().formatHex(hmac(pinKey, "vmesh pin-key id".getBytes(StandardCharsets.UTF_8)), 0, 8);
         this.throttle = throttle;
@@ -119,11 +118,7 @@ public final class MailboxAccess {
         byte[] salt = newSalt();
         Base64.Encoder b64 = Base64.getEncoder();
         String record = FORMAT + "$" + keyId + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash(pin, salt)) + "\n";
-        Path temp = pins.resolve(VoicemailStore.TEMP_PREFIX + extension);
-        Files.writeString(temp, record);
-        VoicemailStore.fsyncFile(temp);
-        Files.move(temp, pins.resolve(extension), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        VoicemailStore.fsyncDirectory(pins);
+        DurableFiles.writeDurably(pins.resolve(extension), record.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The mailbox's own PIN record; null while it has none. An unreadable record never matches, and says so in the log. */

@@ -3,7 +3,6 @@ package io.vmesh.security;
 import io.vmesh.RejectedRequest;
 import io.vmesh.Vmesh;
 import io.vmesh.migration.PeerIntake;
-import io.vmesh.storage.VoicemailStore;
 import io.vmesh.topology.Directory;
 
 import java.nio.charset.StandardCharsets;
@@ -116,7 +115,7 @@ public final class PeerAuthentication {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
             String canonical = method + "\n" + path + "\n" + peer + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
-                    + VoicemailStore.sha256((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
+                    + Sha256.hex((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
                     + (bodyDigest == null ? "" : bodyDigest);
             return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {

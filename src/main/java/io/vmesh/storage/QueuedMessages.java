@@ -84,7 +84,7 @@ public final class QueuedMessages {
                 }
                 kept.removeIf(stillSpooled.negate());
             }
-            Path temp = file.resolveSibling(VoicemailStore.TEMP_PREFIX + file.getFileName());
+            Path temp = file.resolveSibling(DurableFiles.TEMP_PREFIX + file.getFileName());
             Files.write(temp, kept, StandardCharsets.US_ASCII);
             close();
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

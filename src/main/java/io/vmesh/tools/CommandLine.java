@@ -9,8 +9,11 @@ public final class CommandLine {
     private CommandLine() {
     }
 
-    /** The arguments as name, value, name, value, ...; flags listed in {@code flags} get the value "true". */
-    static List<String> split(String[] args, String... flags) {
+    /**
+     * The arguments as name, value, name, value, ...; flags listed in {@code flags} get the value
+     * "true". A name neither in {@code options} nor in {@code flags} is an unknown option.
+     */
+    static List<String> split(String[] args, List<String> options, String... flags) {
         List<String> pairs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -18,6 +21,10 @@ public final class CommandLine {
                 throw new IllegalArgumentException("unexpected argument '" + arg + "'");
             }
             int equals = arg.indexOf('=');
+            String name = equals > 0 ? arg.substring(0, equals) : arg;
+            if (!options.contains(name) && !List.of(flags).contains(name)) {
+                throw new IllegalArgumentException("unknown option " + name);
+            }
             if (equals > 0) {
                 pairs.add(arg.substring(0, equals));
                 pairs.add(arg.substring(equals + 1));

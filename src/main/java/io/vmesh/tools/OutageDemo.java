@@ -1,7 +1,9 @@
 package io.vmesh.tools;
 
 import io.vmesh.security.Secrets;
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.Installation;
+import io.vmesh.storage.Mailboxes;
+import io.vmesh.storage.Spool;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
@@ -11,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +45,7 @@ public final class OutageDemo {
     static final String USAGE = """
             usage: vmesh demo [--config DIR] [--data DIR] [--calls N] [--rate R] [--seconds S]
                               [--outage-server ID] [--outage-seconds S] [--keep-data]
-              --config          configuration with the topology to start (default camel-config)
+              --config          configuration with the topology to start (default camel-config/ of the installation)
               --data            where the servers keep their data and logs; must be new or empty
                                 (default: a fresh temporary directory, removed at the end)
               --calls           calls placed before the outage, and again during it (default 60)
@@ -59,7 +60,7 @@ public final class OutageDemo {
                           String outageServer, Duration outage) {
 
         public static Options parse(String... args) {
-            Path config = Path.of("camel-config");
+            Path config = Installation.config();
             Path data = null;
             boolean keep = false;
             int calls = 60;
@@ -67,7 +68,8 @@ public final class OutageDemo {
             double seconds = 8;
             String outageServer = null;
             Duration outage = Duration.ofSeconds(20);
-            List<String> list = CommandLine.split(args, "--keep-data");
+            List<String> list = CommandLine.split(args, List.of("--config", "--data", "--calls", "--rate", "--seconds",
+                    "--outage-server", "--outage-seconds"), "--keep-data");
             for (int i = 0; i < list.size(); i += 2) {
                 String name = list.get(i);
                 String value = list.get(i + 1);
@@ -123,12 +125,15 @@ public final class OutageDemo {
 
     /** {@code vmesh demo ...}: 0 when every call was accepted and every message is in exactly one home mailbox. */
     public static int commandLine(PrintStream out, PrintStream err, String... args) {
+        if (List.of(args).contains("--help")) {
+            out.println(USAGE);
+            return 0;
+        }
         OutageDemo demo;
         try {
             demo = new OutageDemo(Options.parse(args), out);
-        } catch (IllegalArgumentException e) {
-            err.println("vmesh demo: " + e.getMessage());
-            err.println(USAGE);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            err.println("vmesh demo: " + e.getMessage() + " (see vmesh demo --help)");
             return 2;
         }
         try {
@@ -147,8 +152,8 @@ public final class OutageDemo {
         }
         String outage = options.outageServer() != null ? options.outageServer() : directory.servers().get(1).id();
         directory.server(outage).orElseThrow(() -> new IllegalArgumentException("--outage-server " + outage + " is not in the topology"));
-        if (!Files.isDirectory(Path.of("routes"))) {
-            throw new IllegalStateException("run the demo in the vmesh directory: each server reads its routes from ./routes");
+        if (!Files.isDirectory(Installation.routes())) {
+            throw new IllegalStateException("no routes directory " + Installation.routes() + ": run the demo from a vmesh installation");
         }
         Path data = dataDirectory();
         boolean temporary = options.data() == null;
@@ -202,7 +207,7 @@ public final class OutageDemo {
     private void startServers(Path data) throws Exception {
         stage(1, "starting the servers, each its own process (java -jar, as an operator runs it)");
         for (Directory.Server server : directory.servers()) {
-            ServerProcess process = new ServerProcess(server, options.config(), data.resolve(server.id()),
+            ServerProcess process = new ServerProcess(server, options.config(), Installation.routes(), data.resolve(server.id()),
                     data.resolve(server.id() + ".log"));
             String inUse = process.portInUse();
             if (inUse != null) {
@@ -269,21 +274,18 @@ public final class OutageDemo {
         out.printf("  %-8s %9s %9s %15s %12s %14s%n", "server", "mailboxes", "messages", "recorded there", "migrated in",
                 "left in spool");
         for (ServerProcess server : servers.values()) {
-            Path mailboxes = server.dataDir.resolve("mailboxes");
             int boxes = 0;
             int messages = 0;
             int local = 0;
-            for (Path box : list(mailboxes)) {
-                List<Path> inBox = list(box).stream().filter(OutageDemo::isMessage).toList();
-                boxes += inBox.isEmpty() ? 0 : 1;
-                for (Path message : inBox) {
-                    String id = message.getFileName().toString().replaceFirst("\\.json$", "");
-                    places.computeIfAbsent(id, k -> new ArrayList<>()).add(server.id() + "/" + box.getFileName());
+            for (Map.Entry<String, List<String>> box : Mailboxes.idsOnDisk(server.dataDir).entrySet()) {
+                boxes += box.getValue().isEmpty() ? 0 : 1;
+                for (String id : box.getValue()) {
+                    places.computeIfAbsent(id, k -> new ArrayList<>()).add(server.id() + "/" + box.getKey());
                     messages++;
                     local += id.startsWith(server.id() + "-") ? 1 : 0;
                 }
             }
-            long spooled = list(server.dataDir.resolve("spool")).stream().filter(OutageDemo::isMessage).count();
+            long spooled = Spool.idsOnDisk(server.dataDir).size();
             out.printf("  %-8s %9d %9d %15d %12d %14d%n", server.id(), boxes, messages, local, messages - local, spooled);
             if (spooled > 0) {
                 failures.add(spooled + " messages are still in the spool of " + server.id());
@@ -533,23 +535,6 @@ public final class OutageDemo {
 
     private double elapsed() {
         return (System.nanoTime() - started) / 1e9;
-    }
-
-    private static boolean isMessage(Path file) {
-        String name = file.getFileName().toString();
-        return name.endsWith(".json") && !name.startsWith(VoicemailStore.TEMP_PREFIX);
-    }
-
-    private static List<Path> list(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            stream.forEach(entries::add);
-        }
-        entries.sort(Comparator.naturalOrder());
-        return entries;
     }
 
     private static void deleteRecursively(Path dir) {

@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A server of the topology as its own process, the way an operator runs it:
- * {@code java -jar vmesh.jar --site=ID --config=DIR --data=DIR}, in the current directory (routes/ is
- * read from there), its output appended to a log file.
+ * {@code vmesh --site=ID --config=DIR --routes=DIR --data=DIR} on this JVM's class path, its output
+ * appended to a log file.
  */
 public final class ServerProcess implements AutoCloseable {
 
@@ -33,13 +33,15 @@ public final class ServerProcess implements AutoCloseable {
     final Path dataDir;
     final Path log;
     private final Path configDir;
+    private final Path routesDir;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
     private Process process;
 
-    public ServerProcess(Directory.Server server, Path configDir, Path dataDir, Path log) {
+    public ServerProcess(Directory.Server server, Path configDir, Path routesDir, Path dataDir, Path log) {
         this.server = server;
         this.configDir = configDir;
+        this.routesDir = routesDir;
         this.dataDir = dataDir;
         this.log = log;
     }
@@ -56,7 +58,7 @@ public final class ServerProcess implements AutoCloseable {
     /** Starts the process and returns at once; {@link #awaitHealthy} waits until it takes calls. */
     ServerProcess start() throws IOException {
         List<String> command = new ArrayList<>(launcher());
-        command.addAll(List.of("--site=" + server.id(), "--config=" + configDir, "--data=" + dataDir));
+        command.addAll(List.of("--site=" + server.id(), "--config=" + configDir, "--routes=" + routesDir, "--data=" + dataDir));
         process = new ProcessBuilder(command)
                 .directory(new File(System.getProperty("user.dir")))
                 .redirectErrorStream(true)
@@ -132,7 +134,10 @@ public final class ServerProcess implements AutoCloseable {
         return null;
     }
 
-    /** {@code java -jar} this very jar; from a class-path directory (an IDE, a test), the same class path. */
+    /**
+     * {@code java -jar} this very jar when this JVM was started so; otherwise (bin/vmesh, an IDE, a
+     * test) this JVM's class path.
+     */
     private static List<String> launcher() {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -143,10 +148,11 @@ public final class ServerProcess implements AutoCloseable {
         } catch (URISyntaxException | RuntimeException e) {
             code = null;
         }
-        if (code != null && Files.isRegularFile(code) && code.toString().endsWith(".jar")) {
+        String classPath = System.getProperty("java.class.path");
+        if (code != null && Files.isRegularFile(code) && Path.of(classPath).toAbsolutePath().normalize().equals(code)) {
             command.addAll(List.of("-jar", code.toString()));
         } else {
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Vmesh.class.getName()));
+            command.addAll(List.of("-cp", classPath, Vmesh.class.getName()));
         }
         return command;
     }

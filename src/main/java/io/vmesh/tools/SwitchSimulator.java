@@ -46,7 +46,7 @@ public final class SwitchSimulator {
 
     /** The state of an answered call: no recording, vmesh handles it normally. */
     public static final String ANSWERED = "ANSWERED";
-    /** The states that go to voicemail (DESIGN.md, vmesh.voicemail-states). */
+    /** The states that go to voicemail (docs/http-api.md, vmesh.voicemail-states). */
     public static final List<String> VOICEMAIL_STATES = List.of("NO_ANSWER", "BUSY", "DND", "FORWARD_ALL");
 
     static final String USAGE = """
@@ -123,7 +123,8 @@ public final class SwitchSimulator {
             long seed = 1;
             Duration timeout = Duration.ofSeconds(10);
             String token = null;
-            List<String> list = CommandLine.split(args);
+            List<String> list = CommandLine.split(args, List.of("--server", "--switch", "--token", "--calls", "--rate", "--extensions",
+                    "--answered", "--seconds", "--concurrency", "--seed", "--timeout"));
             for (int i = 0; i < list.size(); i += 2) {
                 String name = list.get(i);
                 String value = list.get(i + 1);
@@ -241,12 +242,15 @@ public final class SwitchSimulator {
 
     /** {@code vmesh switch ...}: runs, shows progress and the summary on {@code out}; 0 if every call was accepted. */
     public static int commandLine(PrintStream out, PrintStream err, boolean terminal, String... args) {
+        if (List.of(args).contains("--help")) {
+            out.println(USAGE);
+            return 0;
+        }
         Options options;
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            err.println("vmesh switch: " + e.getMessage());
-            err.println(USAGE);
+            err.println("vmesh switch: " + e.getMessage() + " (see vmesh switch --help)");
             return 2;
         }
         out.printf(Locale.ROOT, "switch %s: %d calls at %s/s to extensions %s, %d%% answered, %s s recordings, via %s%n",

@@ -1,13 +1,12 @@
 package io.vmesh.switches.sip;
 
-import io.vmesh.storage.VoicemailStore;
+import io.vmesh.storage.DurableFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,7 +34,7 @@ public final class PartialCalls {
     public PartialCalls(Path dir) {
         this.dir = dir;
         try {
-            Files.createDirectories(dir);
+            DurableFiles.createPrivateDirectories(dir); // 0700: the recordings of calls in progress
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
@@ -47,11 +46,7 @@ public final class PartialCalls {
 
     /** Writes the call's metadata durably: a crash after the answer finds it. */
     public void begin(Call call) throws IOException {
-        Path temp = dir.resolve(VoicemailStore.TEMP_PREFIX + call.key() + ".json");
-        Files.write(temp, json.writeValueAsBytes(call));
-        VoicemailStore.fsyncFile(temp);
-        Files.move(temp, dir.resolve(call.key() + ".json"), StandardCopyOption.ATOMIC_MOVE);
-        VoicemailStore.fsyncDirectory(dir);
+        DurableFiles.writeDurably(dir.resolve(call.key() + ".json"), json.writeValueAsBytes(call));
     }
 
     /** The call is a message now, or was refused: its files go. */
@@ -59,7 +54,7 @@ public final class PartialCalls {
         try {
             Files.deleteIfExists(dir.resolve(key + ".json"));
             Files.deleteIfExists(audioOf(key));
-            VoicemailStore.fsyncDirectory(dir);
+            DurableFiles.fsyncDirectory(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the partial call " + key, e);
         }
@@ -70,12 +65,12 @@ public final class PartialCalls {
         List<Call> calls = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
             for (Path f : files) {
-                if (!f.getFileName().toString().startsWith(VoicemailStore.TEMP_PREFIX)) {
+                if (!f.getFileName().toString().startsWith(DurableFiles.TEMP_PREFIX)) {
                     calls.add(json.readValue(f.toFile(), Call.class));
                 }
             }
         }
-        try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, VoicemailStore.TEMP_PREFIX + "*")) {
+        try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, DurableFiles.TEMP_PREFIX + "*")) {
             for (Path t : temps) {
                 Files.deleteIfExists(t); // a call that was never answered
             }

@@ -1,5 +1,7 @@
 package io.vmesh.switches.sip.media;
 
+import io.vmesh.storage.DurableFiles;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -7,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 import javax.sound.sampled.AudioFileFormat;
 import javax.sound.sampled.AudioFormat;
@@ -35,7 +36,7 @@ final class PartialFile implements AutoCloseable {
         this.path = path;
         byte[] header = wav(new byte[0], format);
         this.dataSizeOffset = dataChunk(header) - 4;
-        this.channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        this.channel = DurableFiles.createPrivateFile(path); // 0600: a caller's voice
         channel.write(ByteBuffer.wrap(header));
     }
 

@@ -1,0 +1,193 @@
+package io.vmesh.storage;
+
+import io.vmesh.RejectedRequest;
+import io.vmesh.security.Printable;
+import io.vmesh.topology.Directory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * FIG. 4's storage interface (335), its second half: the mailboxes of the extensions homed here,
+ * each message {@code <id>.wav} plus {@code <id>.json}, every change forced to disk, files and
+ * directories. Also the message-waiting count of each mailbox.
+ *
+ * <pre>
+ * data/&lt;site&gt;/mailboxes/&lt;ext&gt;/&lt;id&gt;.wav|.json   delivered to an extension homed here
+ * </pre>
+ */
+public final class Mailboxes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Mailboxes.class);
+
+    private final Path dir;
+    private final Spool spool;
+    /**
+     * The ids of each mailbox's unheard messages: the message-waiting count, without listing the
+     * mailbox for every new message (10,000 messages into 50 mailboxes made that a walk of 200 files
+     * per message). A mailbox's set is read from its files the first time it is asked for, then kept
+     * current by every change made here; its size is the count.
+     */
+    private final Map<String, Set<String>> unheardByMailbox = new ConcurrentHashMap<>();
+
+    public Mailboxes(Path dataDir, Spool spool) {
+        this.dir = dataDir.resolve("mailboxes");
+        this.spool = spool;
+        try {
+            DurableFiles.createPrivateDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+    }
+
+    /** Whether the message is in the extension's mailbox. */
+    public boolean holds(@Variable("messageId") String id, @Header("to") String extension) {
+        VoicemailMessage.requireValidId(id);
+        return Files.exists(mailbox(extension).resolve(id + ".json"));
+    }
+
+    /** Moves a spooled message into its home mailbox on this server; a message already there is not duplicated. */
+    public VoicemailMessage deliverFromSpool(@Variable("messageId") String id) throws IOException {
+        VoicemailMessage message = spool.message(id);
+        Path box = open(message.extension());
+        spool.handOver(id, box); // visible from here on
+        unheard(message.extension()).add(id);
+        // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
+        // should a power cut bring its entries back, start-up delivers them again, idempotently.
+        DurableFiles.fsyncDirectory(box);
+        return message;
+    }
+
+    /**
+     * Stores a message a peer migrated here in its mailbox: the audio, then the metadata (which makes
+     * it visible), each under a temporary name, forced to disk and renamed, then the mailbox directory
+     * forced, so that the 201 that follows is a promise a power cut cannot break. A message already in
+     * the mailbox (a retry whose first attempt was stored) is left as it is. Returns whether it was stored now.
+     */
+    public boolean store(@Variable("received") VoicemailMessage message, @Body byte[] audio) throws IOException {
+        VoicemailMessage.requireValidId(message.id());
+        Path metadata = mailbox(message.extension()).resolve(message.id() + ".json");
+        if (Files.exists(metadata)) {
+            return false;
+        }
+        Path box = open(message.extension());
+        DurableFiles.writeForced(box.resolve(message.id() + ".wav"), audio);
+        DurableFiles.writeForced(metadata, MessageFiles.bytes(message));
+        DurableFiles.fsyncDirectory(box);
+        unheard(message.extension()).add(message.id());
+        return true;
+    }
+
+    public List<VoicemailMessage> list(@Header("ext") String extension) throws IOException {
+        Path box = mailbox(extension);
+        return Files.isDirectory(box) ? MessageFiles.readAll(box, true) : List.of();
+    }
+
+    public Path audioFile(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        find(extension, id);
+        return mailbox(extension).resolve(id + ".wav");
+    }
+
+    public VoicemailMessage markHeard(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        VoicemailMessage heard = find(extension, id).asHeard();
+        DurableFiles.writeDurably(mailbox(extension).resolve(id + ".json"), MessageFiles.bytes(heard));
+        unheard(extension).remove(id);
+        return heard;
+    }
+
+    public void delete(@Header("ext") String extension, @Header("id") String id) throws IOException {
+        find(extension, id);
+        Path box = mailbox(extension);
+        Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
+        unheard(extension).remove(id);
+        Files.deleteIfExists(box.resolve(id + ".wav"));
+        DurableFiles.fsyncDirectory(box);
+    }
+
+    /**
+     * The ids of the messages in each mailbox of the data directory {@code dataDir}, by extension,
+     * read from disk without opening the mailboxes: for a tool looking at a server's data from outside.
+     */
+    public static Map<String, List<String>> idsOnDisk(Path dataDir) throws IOException {
+        Map<String, List<String>> ids = new java.util.TreeMap<>();
+        Path dir = dataDir.resolve("mailboxes");
+        if (Files.isDirectory(dir)) {
+            try (java.nio.file.DirectoryStream<Path> boxes = Files.newDirectoryStream(dir, Files::isDirectory)) {
+                for (Path box : boxes) {
+                    ids.put(box.getFileName().toString(), MessageFiles.ids(box));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** The message-waiting count: messages not yet heard. */
+    public int waiting(@Header("ext") String extension) {
+        return unheard(extension).size();
+    }
+
+    /** An extension's mailbox directory (0700), created the first time; then its parent is forced to disk too. */
+    private Path open(String extension) throws IOException {
+        Path box = mailbox(extension);
+        if (!Files.isDirectory(box)) {
+            DurableFiles.createPrivateDirectories(box);
+            DurableFiles.fsyncDirectory(dir);
+        }
+        return box;
+    }
+
+    /** A mailbox's unheard message ids, read from its files the first time. */
+    private Set<String> unheard(String extension) {
+        return unheardByMailbox.computeIfAbsent(extension, ext -> {
+            Set<String> ids = ConcurrentHashMap.newKeySet();
+            Path box = mailbox(ext);
+            if (!Files.isDirectory(box)) {
+                return ids;
+            }
+            try {
+                for (Path f : MessageFiles.metadataFiles(box)) {
+                    try {
+                        VoicemailMessage message = MessageFiles.read(f);
+                        if (!message.heard()) {
+                            ids.add(message.id());
+                        }
+                    } catch (NoSuchFileException deletedMeanwhile) {
+                        // not waiting
+                    } catch (IOException | RuntimeException unreadable) {
+                        LOG.warn("Left {} out of the waiting count: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read mailbox " + ext, e);
+            }
+            return ids;
+        });
+    }
+
+    private VoicemailMessage find(String extension, String id) throws IOException {
+        VoicemailMessage.requireValidId(id);
+        try {
+            return MessageFiles.read(mailbox(extension).resolve(id + ".json"));
+        } catch (NoSuchFileException e) {
+            throw RejectedRequest.notFound("no message " + id + " in mailbox " + extension);
+        }
+    }
+
+    private Path mailbox(String extension) {
+        Directory.requireExtensionSyntax(extension); // digits only: cannot leave the mailboxes directory
+        return dir.resolve(extension);
+    }
+}
