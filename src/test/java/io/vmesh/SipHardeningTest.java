@@ -24,7 +24,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * SIP as attack surface: malformed requests, floods, a TCP peer announcing a huge body, more calls
  * than RTP ports. Each gets a clear refusal (or is dropped), memory stays bounded, nothing is stored,
- * and the trunk keeps answering. hq here has RTP ports for 2 calls, a 2 s silence timeout and a short greeting.
+ * and the trunk keeps answering. hq here has RTP ports for 2 calls, a 2 s silence timeout, a short
+ * greeting and room for 2 message-summary subscriptions.
  */
 class SipHardeningTest {
 
@@ -41,7 +42,7 @@ class SipHardeningTest {
                 Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000, 16, 1), 0.3));
         int firstPort = 2 * (TestTopology.freePort() / 2);
         topology.siteProperties("hq", "vmesh.sip.rtp-first-port = " + firstPort + "\nvmesh.sip.rtp-last-port = " + (firstPort + 3)
-                + "\nvmesh.sip.silence-seconds = 2\n");
+                + "\nvmesh.sip.silence-seconds = 2\nvmesh.sip.subscription.max-active = 2\n");
         hq = new SiteServer(topology, "hq", dir.resolve("hq")).start();
     }
 
@@ -240,6 +241,21 @@ class SipHardeningTest {
         } finally {
             stackLog.removeAppender(capture);
         }
+        assertStillAnswersAndStoredNothing();
+    }
+
+    @Test
+    void subscriptionsBeyondTheMaximumAreRefused503WithRetryAfter() {
+        String hqSip = topology.sipAddress("hq");
+        for (String ext : new String[] {"1405", "1406"}) {
+            Sipsak.Result accepted = Sipsak.send(dir, Sipsak.subscribe(ext, hqSip, "message-summary", 600), uri(ext), "hq-sw1", "demo-hq-sw1");
+            assertThat(accepted.lastStatus()).as(accepted.output()).startsWith("SIP/2.0 200");
+        }
+
+        Sipsak.Result third = Sipsak.send(dir, Sipsak.subscribe("1407", hqSip, "message-summary", 600), uri("1407"), "hq-sw1", "demo-hq-sw1");
+
+        assertThat(third.lastStatus()).as(third.output()).startsWith("SIP/2.0 503");
+        assertThat(third.output()).contains("Retry-After: 5");
         assertStillAnswersAndStoredNothing();
     }
 
