@@ -26,9 +26,10 @@ import javax.sip.message.Request;
  * SIP digest authentication of a PBX as one of the topology's switches (RFC 3261 §22, RFC 2617 MD5
  * with qop=auth): user = switch id, password = its token in secrets.properties. A nonce is the time
  * it was made and this server's MAC of it, so a stale or forged nonce is refused without keeping
- * any state per challenge. Each nonce count (nc, or the nonce itself without qop) is good for one
- * request only: credentials copied off the wire and sent again with another call are challenged
- * afresh. What is remembered for that is bounded by the authenticated requests of one nonce lifetime.
+ * any state per challenge. On an INVITE (what makes vmesh send media and record) each nonce count
+ * (nc, or the nonce itself without qop) is good for one call only: credentials copied off the wire
+ * and sent again with another call are challenged afresh. What is remembered for that is bounded by
+ * the calls of one nonce lifetime.
  */
 public final class DigestAuthentication {
 
@@ -96,8 +97,8 @@ public final class DigestAuthentication {
         if (nonceAge(nonce).compareTo(nonceLifetime) > 0) {
             return new Challenge(true); // right password, old nonce: the client retries at once with a new one
         }
-        if (!firstUse(nonce, credentials.getParameter("nc"))) {
-            return new Challenge(true); // a replay: the nonce count was used for another request already
+        if (Request.INVITE.equals(request.getMethod()) && !firstUse(nonce, credentials.getParameter("nc"))) {
+            return new Challenge(true); // a replayed call: the nonce count was used for another request already
         }
         return new Authenticated(user);
     }
