@@ -135,6 +135,8 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long sipMinSubscriptionSeconds;
     @PropertyInject(value = "vmesh.sip.subscription.max-seconds", defaultValue = "3600")
     private long sipMaxSubscriptionSeconds;
+    @PropertyInject(value = "vmesh.sip.subscription.max-active", defaultValue = "10000")
+    private int sipMaxSubscriptions;
 
     private Directory directory;
     private Path data;
@@ -387,7 +389,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
                 java.util.Set.of(voicemailStates.split("\\s*,\\s*")), sipThreads, sipMaxMessageBytes, sipMaxTcpConnections,
                 java.time.Duration.ofMillis(sipTcpReadTimeoutMs), java.time.Duration.ofSeconds(sipNonceSeconds),
                 java.time.Duration.ofSeconds(sipRetryAfterSeconds), java.time.Duration.ofSeconds(sipMinSubscriptionSeconds),
-                java.time.Duration.ofSeconds(sipMaxSubscriptionSeconds));
+                java.time.Duration.ofSeconds(sipMaxSubscriptionSeconds), sipMaxSubscriptions);
         java.net.InetAddress rtpAddress = me.sip().map(a -> new java.net.InetSocketAddress(a.getHostString(), 0).getAddress())
                 .orElse(java.net.InetAddress.getLoopbackAddress());
         MediaSessions media = new MediaSessions(new MediaSettings(rtpAddress, rtpFirstPort, rtpLastPort,

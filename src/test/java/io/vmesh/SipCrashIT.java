@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
 
+import javax.sound.sampled.AudioFormat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -76,6 +78,37 @@ class SipCrashIT {
         }
     }
 
+    @Test
+    void recordingStoredJustBeforeACrashIsNotStoredTwiceAtRestart() throws Exception {
+        TestTopology topology = new TestTopology(dir.resolve("config-twice"));
+        String ext = "1322";
+        String key = System.currentTimeMillis() + "-" + java.util.UUID.randomUUID();
+        Path calls = Files.createDirectories(dir.resolve("twice").resolve("sip-calls"));
+        byte[] metadata = JSON.writeValueAsBytes(java.util.Map.of("key", key, "to", ext, "from", "5550100", "switchId", "hq-sw1",
+                "callId", "crash-window-1@pbx", "state", "NO_ANSWER", "startedAt", java.time.Instant.now().toString()));
+        byte[] audio = Audio.wav(Audio.format(AudioFormat.Encoding.ULAW, 8000, 8, 1), 2.0);
+        Files.write(calls.resolve(key + ".json"), metadata);
+        Files.write(calls.resolve(key + ".partial"), audio);
+        SiteServer hq = new SiteServer(topology, "hq", dir.resolve("twice")).start();
+        try {
+            SiteServer first = hq;
+            await().atMost(Duration.ofSeconds(30)).until(
+                    () -> JSON.readTree(first.get("/mailboxes/" + ext + "/messages").body()).size() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> isEmpty(calls));
+            hq.close();
+            // the crash came after the message was durable and before the call's files were removed
+            Files.write(calls.resolve(key + ".json"), metadata);
+            Files.write(calls.resolve(key + ".partial"), audio);
+
+            hq = new SiteServer(topology, "hq", dir.resolve("twice")).start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> isEmpty(calls));
+
+            assertThat(JSON.readTree(hq.get("/mailboxes/" + ext + "/messages").body())).hasSize(1);
+        } finally {
+            hq.close();
+        }
+    }
+
     private Path speech() {
         return dir.resolve("speech.wav");
     }
@@ -84,6 +117,12 @@ class SipCrashIT {
     private Baresip dialHq(TestTopology topology, String ext) {
         return new Baresip(dir.resolve("pbx"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech())
                 .start(Duration.ofSeconds(15), "/dial sip:" + ext + "@" + topology.sipAddress("hq"));
+    }
+
+    private static boolean isEmpty(Path dir) throws Exception {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.findAny().isEmpty();
+        }
     }
 
     private static byte[] get(TestTopology topology, String path) throws Exception {

@@ -53,6 +53,12 @@ public final class Mailboxes {
         }
     }
 
+    /** Whether the message is in the extension's mailbox. */
+    public boolean holds(@Variable("messageId") String id, @Header("to") String extension) {
+        VoicemailMessage.requireValidId(id);
+        return Files.exists(mailbox(extension).resolve(id + ".json"));
+    }
+
     /** Moves a spooled message into its home mailbox on this server; a message already there is not duplicated. */
     public VoicemailMessage deliverFromSpool(@Variable("messageId") String id) throws IOException {
         VoicemailMessage message = spool.message(id);

@@ -86,6 +86,12 @@ public final class Spool {
         DurableFiles.fsyncDirectory(dir);
     }
 
+    /** Whether the message is in the spool (recorded, not yet delivered or migrated). */
+    public boolean holds(@Variable("messageId") String id) {
+        VoicemailMessage.requireValidId(id);
+        return Files.exists(metadata(id));
+    }
+
     /** The spooled message's metadata. */
     public VoicemailMessage message(@Variable("messageId") String id) throws IOException {
         VoicemailMessage.requireValidId(id);

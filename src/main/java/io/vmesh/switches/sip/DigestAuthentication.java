@@ -11,7 +11,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -24,7 +26,10 @@ import javax.sip.message.Request;
  * SIP digest authentication of a PBX as one of the topology's switches (RFC 3261 §22, RFC 2617 MD5
  * with qop=auth): user = switch id, password = its token in secrets.properties. A nonce is the time
  * it was made and this server's MAC of it, so a stale or forged nonce is refused without keeping
- * any state per challenge.
+ * any state per challenge. On an INVITE (what makes vmesh send media and record) each nonce count
+ * (nc, or the nonce itself without qop) is good for one call only: credentials copied off the wire
+ * and sent again with another call are challenged afresh. What is remembered for that is bounded by
+ * the calls of one nonce lifetime.
  */
 public final class DigestAuthentication {
 
@@ -49,7 +54,13 @@ public final class DigestAuthentication {
     private final Secrets secrets;
     private final Duration nonceLifetime;
     private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
     private final byte[] nonceKey = new byte[32];
+    private final Map<String, Use> lastUse = new ConcurrentHashMap<>();
+
+    /** The highest nonce count a nonce was used with, and when the nonce was made. */
+    private record Use(long count, long madeMillis) {
+    }
 
     public DigestAuthentication(String realm, Directory directory, Secrets secrets, Duration nonceLifetime, Clock clock) {
         this.realm = realm;
@@ -57,7 +68,7 @@ public final class DigestAuthentication {
         this.secrets = secrets;
         this.nonceLifetime = nonceLifetime;
         this.clock = clock;
-        new SecureRandom().nextBytes(nonceKey);
+        random.nextBytes(nonceKey);
     }
 
     public Result check(Request request) {
@@ -86,7 +97,32 @@ public final class DigestAuthentication {
         if (nonceAge(nonce).compareTo(nonceLifetime) > 0) {
             return new Challenge(true); // right password, old nonce: the client retries at once with a new one
         }
+        if (Request.INVITE.equals(request.getMethod()) && !firstUse(nonce, credentials.getParameter("nc"))) {
+            return new Challenge(true); // a replayed call: the nonce count was used for another request already
+        }
         return new Authenticated(user);
+    }
+
+    /**
+     * Records this use of the nonce: true when its count is higher than any before. A retransmission
+     * never gets here: the stack absorbs it in the transaction the first copy opened.
+     */
+    private boolean firstUse(String nonce, String nc) {
+        long count;
+        try {
+            count = nc == null || nc.isEmpty() ? 0 : Long.parseLong(nc, 16);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        long now = clock.millis();
+        long made = now - nonceAge(nonce).toMillis();
+        lastUse.values().removeIf(u -> now - u.madeMillis() > nonceLifetime.toMillis());
+        boolean[] first = {false};
+        lastUse.compute(nonce, (n, before) -> {
+            first[0] = before == null || count > before.count();
+            return first[0] ? new Use(count, made) : before;
+        });
+        return first[0];
     }
 
     /** The WWW-Authenticate header of a 401. */
@@ -111,19 +147,23 @@ public final class DigestAuthentication {
         return md5(ha1 + ":" + c.getNonce() + ":" + nc + ":" + c.getCNonce() + ":" + qop + ":" + ha2);
     }
 
+    /** The time it was made, a random part (every challenge's nonce is its own), and the MAC of both. */
     private String newNonce() {
-        String time = Long.toString(clock.millis(), 36);
-        return time + "." + mac(time);
+        byte[] unique = new byte[9];
+        random.nextBytes(unique);
+        String made = Long.toString(clock.millis(), 36) + "-" + Base64.getUrlEncoder().withoutPadding().encodeToString(unique);
+        return made + "." + mac(made);
     }
 
     private boolean ourNonce(String nonce) {
         int dot = nonce.indexOf('.');
-        return dot > 0 && MessageDigest.isEqual(mac(nonce.substring(0, dot)).getBytes(StandardCharsets.US_ASCII),
+        int dash = nonce.indexOf('-');
+        return dash > 0 && dot > dash && MessageDigest.isEqual(mac(nonce.substring(0, dot)).getBytes(StandardCharsets.US_ASCII),
                 nonce.substring(dot + 1).getBytes(StandardCharsets.US_ASCII));
     }
 
     private Duration nonceAge(String nonce) {
-        long made = Long.parseLong(nonce.substring(0, nonce.indexOf('.')), 36);
+        long made = Long.parseLong(nonce.substring(0, nonce.indexOf('-')), 36);
         return Duration.ofMillis(clock.millis() - made);
     }
 

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Message waiting for phones and PBXs (RFC 3842 over RFC 6665): {@code SUBSCRIBE sip:<ext>@<server>}
  * with {@code Event: message-summary}, from a switch (digest), is accepted on the extension's home
- * (other servers answer 302 with the home's SIP address) for at most {@code vmesh.sip.subscription.max-seconds}.
+ * (other servers answer 302 with the home's SIP address) for at most {@code vmesh.sip.subscription.max-seconds},
+ * while fewer than {@code vmesh.sip.subscription.max-active} are (they are kept in memory; beyond, 503).
  * A NOTIFY with {@code application/simple-message-summary} follows at once, after every change of the
  * mailbox ({@link #changed}), on a refresh, and a terminated one at expiry or unsubscription.
  */
@@ -142,6 +143,14 @@ public final class MessageSummaries {
         }
         if (!home.equals(settings.site())) {
             redirect(request, extension, home);
+            return;
+        }
+        if (granted > 0 && subscriptions.size() >= settings.maxSubscriptions()) {
+            Response full = trunk.response(request, Response.SERVICE_UNAVAILABLE);
+            full.addHeader(trunk.headers().createRetryAfterHeader((int) settings.retryAfter().toSeconds()));
+            trunk.provider().sendResponse(full);
+            LOG.warn("Refused a message-summary subscription to {}: {} are active, vmesh.sip.subscription.max-active",
+                    extension, subscriptions.size());
             return;
         }
         ServerTransaction transaction;

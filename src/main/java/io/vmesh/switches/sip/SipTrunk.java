@@ -147,6 +147,7 @@ public final class SipTrunk implements SipListener {
         p.setProperty("gov.nist.javax.sip.MAX_CLIENT_TRANSACTIONS", "2000");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
         p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
+        SipParserFailures.install();
         stack = factory.createSipStack(p);
         headers = factory.createHeaderFactory();
         addresses = factory.createAddressFactory();

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Each finished recording as an exchange shaped like the HTTP intake's: headers switchId, callId,
- * from, to, state, the WAV as body. The route's outcome decides the caller's answer: a message
+ * from, to, state, the WAV as body, and the variable recording (the call's key on disk, from which
+ * the route makes the message id: a recording made again after a crash is not stored twice). The route's outcome decides the caller's answer: a message
  * (variables messageId and delivery set) is STORED; a {@link RejectedRequest} is REFUSED (nothing
  * kept); any other failure is FAILED and the recording stays on disk. Once the routes run, the
  * recordings a crash interrupted go the same way.
@@ -67,6 +68,7 @@ final class SipVoicemailConsumer extends DefaultConsumer {
             in.setHeader("state", call.state());
             in.setHeader(Exchange.CONTENT_TYPE, "audio/wav");
             in.setBody(wav);
+            exchange.setVariable("recording", call.key());
             try {
                 getProcessor().process(exchange);
             } catch (Exception e) {
