@@ -7,15 +7,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -24,28 +21,16 @@ import static org.awaitility.Awaitility.await;
  * The data port's memory cannot be exhausted: unauthenticated bodies are refused on their head, and
  * connections and bytes in flight are capped (503 and Retry-After beyond), idle connections closed.
  */
-class DataPortLimitsTest {
+class DataPortLimitsTest extends HqAlone {
 
     private static final int MAX_CONNECTIONS = 6;
     private static final int LARGEST_BODY = 600_000;
 
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-    static int port;
-
     @BeforeAll
-    static void startHq() {
-        hq = SiteServer.hqAlone(dir,
-                "vmesh.http.max-connections = " + MAX_CONNECTIONS + "\nvmesh.http.max-bytes-in-flight = 1000000\n"
-                        + "camel.rest.endpoint-properties.chunkedMaxContentLength = " + LARGEST_BODY + "\n"
-                        + "vmesh.http.idle-timeout-ms = 1000\nvmesh.http.request-read-timeout-ms = 20000\n");
-        port = hq.dataPort();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
+    static void startHqWithLimits() {
+        startHq("vmesh.http.max-connections = " + MAX_CONNECTIONS + "\nvmesh.http.max-bytes-in-flight = 1000000\n"
+                + "camel.rest.endpoint-properties.chunkedMaxContentLength = " + LARGEST_BODY + "\n"
+                + "vmesh.http.idle-timeout-ms = 1000\nvmesh.http.request-read-timeout-ms = 20000\n");
     }
 
     /** Opens a connection and sends a request's head (and nothing of its body). */
@@ -83,7 +68,7 @@ class DataPortLimitsTest {
                 {"POST /switch/rogue/calls?callId=h-3&from=1&to=1900&state=BUSY", "Authorization: Bearer demo-rogue"},
                 {"POST /peer/voicemail", PeerIntake.MESSAGE_ID + ": east-h-1"},
                 {"POST /peer/voicemail", PeerAuthentication.PEER + ": east", PeerAuthentication.TIMESTAMP + ": "
-                        + System.currentTimeMillis(), PeerAuthentication.SIGNATURE + ": " + "00".repeat(32)},
+                + System.currentTimeMillis(), PeerAuthentication.SIGNATURE + ": " + "00".repeat(32)},
                 {"PUT /mailboxes/1900/pin"},
         };
         for (String[] request : requests) {

@@ -1,6 +1,5 @@
 package io.vmesh;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,10 +9,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,28 +20,16 @@ import static org.awaitility.Awaitility.await;
  * presents the right PIN. Each test guesses from loopback addresses of its own, so that what one
  * test's client did is not counted against another's.
  */
-class PinGuessingTest {
+class PinGuessingTest extends HqAlone {
 
     private static final int PER_MAILBOX = 3;
     private static final int PER_CLIENT = 8;
     private static final long DECAY_SECONDS = 2;
 
-    @TempDir
-    static Path dir;
-    static SiteServer hq;
-    static int port;
-
     @BeforeAll
-    static void startHq() {
-        hq = SiteServer.hqAlone(dir,
-                "vmesh.security.mailbox.max-failures = " + PER_MAILBOX + "\nvmesh.security.client.max-failures = " + PER_CLIENT
-                        + "\nvmesh.security.failure-decay-seconds = " + DECAY_SECONDS + "\n");
-        port = hq.dataPort();
-    }
-
-    @AfterAll
-    static void stopHq() {
-        hq.close();
+    static void startHqWithLimits() {
+        startHq("vmesh.security.mailbox.max-failures = " + PER_MAILBOX + "\nvmesh.security.client.max-failures = " + PER_CLIENT
+                + "\nvmesh.security.failure-decay-seconds = " + DECAY_SECONDS + "\n");
     }
 
     private static FromAddress.Answer get(String from, String ext, String pin) {
