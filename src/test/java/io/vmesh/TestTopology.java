@@ -97,13 +97,19 @@ public final class TestTopology {
     /**
      * A free loopback port below the kernel's ephemeral range (32768+ on Linux), so that no outgoing
      * connection of another test can take it between this check and the server binding it; never
-     * the same port twice in one test JVM.
+     * the same port twice in one test JVM. The suite runs in two JVMs at once (the pom's forkCount):
+     * each takes its ports from its own half of 15000-31000 ({@code vmesh.test.fork}), so that the
+     * two never hand out the same port, and none from the shipped RTP range (20000-20999), where
+     * the servers' calls bind their media.
      */
     public static int freePort() {
+        int fork = Math.max(1, Math.min(2, Integer.getInteger("vmesh.test.fork", 1)));
+        int from = 15000 + (fork - 1) * 8000;
+        int to = from + 8000;
         var random = java.util.concurrent.ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 1000; attempt++) {
-            int port = random.nextInt(15000, 32000);
-            if (!HANDED_OUT.add(port)) {
+            int port = random.nextInt(from, to);
+            if ((port >= 20000 && port <= 20999) || !HANDED_OUT.add(port)) {
                 continue;
             }
             try (ServerSocket socket = new ServerSocket()) {
@@ -113,6 +119,6 @@ public final class TestTopology {
                 // taken: try another
             }
         }
-        throw new IllegalStateException("no free loopback port between 15000 and 32000");
+        throw new IllegalStateException("no free loopback port between " + from + " and " + to);
     }
 }
