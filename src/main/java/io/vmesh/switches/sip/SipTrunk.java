@@ -152,10 +152,16 @@ public final class SipTrunk implements SipListener {
         headers = factory.createHeaderFactory();
         addresses = factory.createAddressFactory();
         messages = factory.createMessageFactory();
-        ListeningPoint udp = stack.createListeningPoint(host, port, ListeningPoint.UDP);
-        ListeningPoint tcp = stack.createListeningPoint(host, port, ListeningPoint.TCP);
-        provider = stack.createSipProvider(udp);
-        provider.addListeningPoint(tcp);
+        try {
+            ListeningPoint udp = stack.createListeningPoint(host, port, ListeningPoint.UDP);
+            ListeningPoint tcp = stack.createListeningPoint(host, port, ListeningPoint.TCP);
+            provider = stack.createSipProvider(udp);
+            provider.addListeningPoint(tcp);
+        } catch (Exception e) { // a port in use, say: no half-started stack left holding the other socket
+            stack.stop();
+            stack = null;
+            throw e;
+        }
         provider.addSipListener(this);
         finishing = new ThreadPoolExecutor(settings.threads(), settings.threads(), 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 r -> {
@@ -316,9 +322,9 @@ public final class SipTrunk implements SipListener {
             return;
         }
         VoicemailCall call = new VoicemailCall(this, metadata, transaction, session, agreed);
-        calls.put(callIdOf(request), call);
         try {
-            partialCalls.begin(metadata);
+            partialCalls.begin(metadata); // before the call can be found, so a CANCEL never leaves its metadata behind
+            calls.put(callIdOf(request), call);
             String answer = SdpNegotiation.answer(agreed, rtpHost(), session.localPort(), System.currentTimeMillis());
             call.answer(answer);
         } catch (Exception e) {

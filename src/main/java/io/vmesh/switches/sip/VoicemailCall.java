@@ -42,7 +42,11 @@ final class VoicemailCall {
         this.agreed = agreed;
     }
 
-    /** 200 with the SDP answer, then the greeting, the tone and the recording. */
+    /**
+     * 200 with the SDP answer, then the greeting, the tone and the recording. The media starts under
+     * the same lock as {@link #finish}, so a BYE right after the 200 finds it started or never started,
+     * never half-way.
+     */
     void answer(String sdp) throws Exception {
         synchronized (this) {
             if (cancelled) {
@@ -54,9 +58,17 @@ final class VoicemailCall {
             ok.setContent(sdp, trunk.headers().createContentTypeHeader("application", "sdp"));
             invite.sendResponse(ok);
             answered = true;
+            if (finishing) {
+                return;
+            }
+            media.start(agreed.remoteRtp(), agreed.payloadType(), agreed.telephoneEvent(), trunk.prompt());
         }
-        media.start(agreed.remoteRtp(), agreed.payloadType(), agreed.telephoneEvent(), trunk.prompt());
-        media.ended().thenAccept(reason -> finish(null, reason));
+        media.ended().whenComplete((reason, failure) -> {
+            if (failure != null) {
+                LOG.error("SIP call {}: its media failed ({}); finishing what was recorded", metadata.callId(), failure.toString());
+            }
+            finish(null, reason);
+        });
     }
 
     /** A re-INVITE (a session refresh): the same answer again. */
@@ -109,18 +121,23 @@ final class VoicemailCall {
             } catch (Exception e) {
                 LOG.error("SIP call {}: the recording could not be finished: {}", metadata.callId(), e.toString());
             }
-            if (outcome == SipTrunk.Outcome.FAILED) {
-                LOG.warn("SIP call {}: recording kept in {} for the next start", metadata.callId(), trunk.partialCalls().audioOf(metadata.key()));
-            } else {
-                trunk.partialCalls().end(metadata.key());
+            try {
+                if (outcome == SipTrunk.Outcome.FAILED) {
+                    LOG.warn("SIP call {}: recording kept in {} for the next start", metadata.callId(), trunk.partialCalls().audioOf(metadata.key()));
+                } else {
+                    trunk.partialCalls().end(metadata.key());
+                }
+            } catch (RuntimeException e) {
+                LOG.error("SIP call {}: removing its recording's files: {}", metadata.callId(), e.toString());
+            } finally {
+                trunk.ended(this);
+                if (bye != null) {
+                    answerBye(bye, outcome);
+                } else {
+                    sendBye();
+                }
+                done.complete(outcome);
             }
-            trunk.ended(this);
-            if (bye != null) {
-                answerBye(bye, outcome);
-            } else {
-                sendBye();
-            }
-            done.complete(outcome);
         });
     }
 
