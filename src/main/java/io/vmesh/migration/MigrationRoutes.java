@@ -97,11 +97,14 @@ public final class MigrationRoutes implements StartupListener {
             if (context.getRoute(id) == null) {
                 TemplatedRouteBuilder.builder(context, "migrate-voicemail").routeId(id).parameter("home", home).add();
                 LOG.info("Migration route {} added: messages wait for {}", id, home);
+            } else if (!context.getRouteController().getRouteStatus(id).isStarted()) {
+                context.getRouteController().startRoute(id); // left stopped by a removal that failed half-way
+                LOG.info("Migration route {} started again: messages wait for {}", id, home);
             }
         } catch (Exception e) {
-            running.remove(home);
-            LOG.error("Cannot add the migration route {}: {}; added again when the next message is queued for {}",
-                    id, e.getMessage(), home, e);
+            // the home stays listed: the idle sweep tries again while messages wait for it
+            LOG.error("Cannot add the migration route {}: {}; tried again within {} s while messages wait for {}",
+                    id, e.getMessage(), TimeUnit.NANOSECONDS.toSeconds(idleStopAfterNanos), home, e);
         }
     }
 
@@ -119,6 +122,7 @@ public final class MigrationRoutes implements StartupListener {
             }
             if (backlog.get().pending(home.getKey()) > 0) {
                 running.putIfAbsent(home.getKey(), home.getValue());
+                add(home.getKey()); // a route whose adding failed, or that a failed removal left stopped
                 continue;
             }
             String id = routeId(home.getKey());
@@ -132,6 +136,7 @@ public final class MigrationRoutes implements StartupListener {
             } catch (Exception e) {
                 running.putIfAbsent(home.getKey(), now);
                 LOG.warn("Cannot remove the idle migration route {}: {}", id, e.getMessage());
+                add(home.getKey()); // stopped but not removed: running again, to be removed at a later sweep
             }
         }
     }
