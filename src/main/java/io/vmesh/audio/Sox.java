@@ -62,15 +62,20 @@ final class Sox {
 
     /** Whether the SoX command answers here at all. */
     boolean available() {
+        Process p = null;
         try {
-            Process p = new ProcessBuilder(command, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
+            p = new ProcessBuilder(command, "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        } finally {
+            if (p != null) {
+                p.destroyForcibly(); // a SoX that hangs is not left running
+            }
         }
     }
 
