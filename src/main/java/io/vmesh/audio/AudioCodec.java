@@ -331,7 +331,8 @@ public final class AudioCodec {
         return new AudioFormat(Encoding.PCM_SIGNED, rate, 16, 1, 2, rate, false);
     }
 
-    private static byte[] toWav(byte[] samples, AudioFormat format) throws IOException {
+    /** A complete WAV of these samples (the JDK's writer, its providers found once). */
+    public static byte[] toWav(byte[] samples, AudioFormat format) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(samples.length + 64);
         try (AudioInputStream in = new AudioInputStream(new ByteArrayInputStream(samples), format,
                 samples.length / format.getFrameSize())) {

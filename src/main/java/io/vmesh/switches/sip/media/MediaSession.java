@@ -171,7 +171,7 @@ public final class MediaSession implements AutoCloseable {
             long samples = partial.samples();
             byte[] file = Files.readAllBytes(partial.path());
             byte[] samplesOnly = java.util.Arrays.copyOfRange(file, PartialFile.dataChunk(file), file.length);
-            return new Recording(PartialFile.wav(samplesOnly, G711.Formats.STORED), Duration.ofMillis(samples / 8),
+            return new Recording(io.vmesh.audio.AudioCodec.toWav(samplesOnly, G711.Formats.STORED), Duration.ofMillis(samples / 8),
                     received, lost, wrongSource);
         }
     }

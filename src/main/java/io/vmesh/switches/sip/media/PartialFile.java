@@ -2,18 +2,13 @@ package io.vmesh.switches.sip.media;
 
 import io.vmesh.storage.DurableFiles;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
-import javax.sound.sampled.AudioFileFormat;
 import javax.sound.sampled.AudioFormat;
-import javax.sound.sampled.AudioInputStream;
-import javax.sound.sampled.AudioSystem;
 
 /**
  * A call's recording on disk as it arrives: a G.711 WAV (the header written by javax.sound.sampled)
@@ -34,7 +29,7 @@ final class PartialFile implements AutoCloseable {
 
     PartialFile(Path path, AudioFormat format) throws IOException {
         this.path = path;
-        byte[] header = wav(new byte[0], format);
+        byte[] header = io.vmesh.audio.AudioCodec.toWav(new byte[0], format);
         this.dataSizeOffset = dataChunk(header) - 4;
         this.channel = DurableFiles.createPrivateFile(path); // 0600: a caller's voice
         channel.write(ByteBuffer.wrap(header));
@@ -134,14 +129,5 @@ final class PartialFile implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    /** A complete WAV of these samples, written by javax.sound.sampled. */
-    static byte[] wav(byte[] samples, AudioFormat format) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(samples.length + 64);
-        try (AudioInputStream in = new AudioInputStream(new ByteArrayInputStream(samples), format, samples.length / format.getFrameSize())) {
-            AudioSystem.write(in, AudioFileFormat.Type.WAVE, out);
-        }
-        return out.toByteArray();
     }
 }

@@ -34,6 +34,6 @@ public final class PartialRecordings {
             throw new IOException(partialFile.getFileName() + " is not a partial G.711 recording: " + format);
         }
         byte[] samples = Arrays.copyOfRange(file, data, file.length);
-        return new Recording(PartialFile.wav(samples, format), Duration.ofMillis(samples.length / 8L), 0, 0, 0);
+        return new Recording(io.vmesh.audio.AudioCodec.toWav(samples, format), Duration.ofMillis(samples.length / 8L), 0, 0, 0);
     }
 }
