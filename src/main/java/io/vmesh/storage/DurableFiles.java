@@ -40,6 +40,11 @@ public final class DurableFiles {
         return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PRIVATE_FILE);
     }
 
+    /** Opens a file for appending, created 0600 if it is new. */
+    public static FileChannel openPrivateForAppend(Path file) throws IOException {
+        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND), PRIVATE_FILE);
+    }
+
     /** Creates the directory and any missing parents, each 0700; one that exists is left as it is. */
     public static Path createPrivateDirectories(Path dir) throws IOException {
         return Files.createDirectories(dir, PRIVATE_DIRECTORY);

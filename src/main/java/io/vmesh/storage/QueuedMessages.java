@@ -7,8 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -51,7 +49,7 @@ public final class QueuedMessages {
 
     private synchronized void append(String line) throws IOException {
         if (appender == null) {
-            appender = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            appender = DurableFiles.openPrivateForAppend(file);
         }
         ByteBuffer bytes = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII));
         while (bytes.hasRemaining()) {
@@ -84,10 +82,10 @@ public final class QueuedMessages {
                 }
                 kept.removeIf(stillSpooled.negate());
             }
-            Path temp = file.resolveSibling(DurableFiles.TEMP_PREFIX + file.getFileName());
-            Files.write(temp, kept, StandardCharsets.US_ASCII);
             close();
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            StringBuilder lines = new StringBuilder();
+            kept.forEach(id -> lines.append(id).append('\n'));
+            DurableFiles.writeForced(file, lines.toString().getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or rewrite " + file, e);
         }
