@@ -581,8 +581,8 @@ public final class Benchmark {
     }
 
     static String retries(LoadClient.Run run) {
-        return run.retried429() + run.retriedErrors() == 0 ? ""
-                : " [retried: " + run.retried429() + "x429, " + run.retriedErrors() + "x error]";
+        return run.retried429() + run.retried503() + run.retriedErrors() == 0 ? ""
+                : " [retried: " + run.retried429() + "x429, " + run.retried503() + "x503, " + run.retriedErrors() + "x error]";
     }
 
     void put(String row, Sut s, String value) {

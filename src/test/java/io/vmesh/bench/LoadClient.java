@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -24,7 +25,7 @@ final class LoadClient {
     record Sent(String messageId, String extension, long sentAtMs, long latencyNanos) {
     }
 
-    record Run(List<Sent> sent, long startNanos, long endNanos, long startMs, int retried429, int retriedErrors) {
+    record Run(List<Sent> sent, long startNanos, long endNanos, long startMs, int retried429, int retried503, int retriedErrors) {
         double seconds() {
             return (endNanos - startNanos) / 1e9;
         }
@@ -55,6 +56,7 @@ final class LoadClient {
     Run post(String url, int count, int firstExtension, byte[] wav, double perSecond) throws Exception {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger r429 = new AtomicInteger();
+        AtomicInteger r503 = new AtomicInteger();
         AtomicInteger rErr = new AtomicInteger();
         List<Future<List<Sent>>> futures = new ArrayList<>();
         long startMs = System.currentTimeMillis();
@@ -70,7 +72,7 @@ final class LoadClient {
                             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                         }
                     }
-                    mine.add(call(url, SWITCHES[i % SWITCHES.length], String.valueOf(firstExtension + i % 50), wav, r429, rErr));
+                    mine.add(call(url, SWITCHES[i % SWITCHES.length], String.valueOf(firstExtension + i % 50), wav, r429, r503, rErr));
                 }
                 return mine;
             }));
@@ -79,10 +81,11 @@ final class LoadClient {
         for (Future<List<Sent>> f : futures) {
             all.addAll(f.get());
         }
-        return new Run(all, start, System.nanoTime(), startMs, r429.get(), rErr.get());
+        return new Run(all, start, System.nanoTime(), startMs, r429.get(), r503.get(), rErr.get());
     }
 
-    private Sent call(String url, String switchId, String extension, byte[] wav, AtomicInteger r429, AtomicInteger rErr)
+    private Sent call(String url, String switchId, String extension, byte[] wav, AtomicInteger r429, AtomicInteger r503,
+                      AtomicInteger rErr)
             throws Exception {
         long n = CALL_IDS.incrementAndGet();
         String callId = "bench-" + n;
@@ -102,6 +105,7 @@ final class LoadClient {
                 .header("Authorization", Credentials.switchToken(switchId))
                 .header("Content-Type", "audio/wav")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        long firstTry = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             long sentAtMs = System.currentTimeMillis();
             long t0 = System.nanoTime();
@@ -119,6 +123,13 @@ final class LoadClient {
                 if (r.statusCode() == 429) {
                     r429.incrementAndGet();
                     Thread.sleep(20);
+                    continue;
+                }
+                if (r.statusCode() == 503 && r.headers().firstValue("Retry-After").isPresent()
+                        && System.nanoTime() - firstTry < TimeUnit.SECONDS.toNanos(120)) {
+                    // the data port's cap on bytes in flight: a switch keeps the recording and sends it again
+                    r503.incrementAndGet();
+                    Thread.sleep(100);
                     continue;
                 }
                 failure = r.statusCode() + " " + r.body();
