@@ -76,6 +76,12 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long awayProbeIntervalMs;
     @PropertyInject(value = "vmesh.migration.idle-stop-after", defaultValue = "60000")
     private long idleStopAfterMs;
+    @PropertyInject(value = "vmesh.migration.batch-size", defaultValue = "1")
+    private int batchSize;
+    @PropertyInject(value = "vmesh.migration.batch-wait-ms", defaultValue = "5")
+    private long batchWaitMs;
+    @PropertyInject(value = "vmesh.migration.request-timeout-ms", defaultValue = "30000")
+    private long requestTimeoutMs;
     @PropertyInject("vmesh.migration.queue-prefix")
     private String queuePrefix;
     @PropertyInject(value = "vmesh.broker.max-connections", defaultValue = "8")
@@ -363,6 +369,24 @@ public final class VmeshConfiguration implements CamelConfiguration {
                 peerAvailability().failedAttempt(home, failure.getClass().getSimpleName() + ": " + failure.getMessage());
             }
         };
+    }
+
+    /** The body of POST /peer/voicemails, read on the home's side (route receive-migration-batch). */
+    @BindToRegistry("peerBatch")
+    public io.vmesh.migration.PeerBatch peerBatch() {
+        return new io.vmesh.migration.PeerBatch();
+    }
+
+    /** The answers of a batch's messages (split each-message-alone). */
+    @BindToRegistry("batchOutcomes")
+    public io.vmesh.migration.BatchOutcomes batchOutcomes() {
+        return new io.vmesh.migration.BatchOutcomes();
+    }
+
+    /** Several messages per request to a home (step post-in-batch of send-to-home). */
+    @BindToRegistry("homeBatches")
+    public io.vmesh.migration.HomeBatches homeBatches() {
+        return new io.vmesh.migration.HomeBatches(camelContext, batchSize, batchWaitMs, requestTimeoutMs);
     }
 
     @BindToRegistry("peerIntake")

@@ -2,6 +2,7 @@ package io.vmesh.security;
 
 import io.vmesh.RejectedRequest;
 import io.vmesh.Vmesh;
+import io.vmesh.migration.PeerBatch;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.topology.Directory;
 
@@ -53,6 +54,19 @@ public final class PeerAuthentication {
         request.setHeader(TIMESTAMP, timestamp);
         request.setHeader(SIGNATURE, signature(method, "/peer/voicemail", site, timestamp,
                 request.getHeader(PeerIntake.MESSAGE_ID, String.class), request.getHeader(PeerIntake.METADATA, String.class),
+                request.getHeader(PeerIntake.SHA256, String.class)));
+    }
+
+    /**
+     * Signs a batch of migrations ({@code POST /peer/voicemails}) about to be sent: no message id or
+     * metadata of its own (each message in it is signed as its single request would be), the body's
+     * SHA-256 already in its header.
+     */
+    public void signBatch(Message request, @Header("CamelHttpMethod") String method) {
+        String timestamp = String.valueOf(System.currentTimeMillis());
+        request.setHeader(PEER, site);
+        request.setHeader(TIMESTAMP, timestamp);
+        request.setHeader(SIGNATURE, signature(method, PeerBatch.PATH, site, timestamp, null, null,
                 request.getHeader(PeerIntake.SHA256, String.class)));
     }
 

@@ -1,6 +1,7 @@
 package io.vmesh.security;
 
 import io.vmesh.RejectedRequest;
+import io.vmesh.migration.PeerBatch;
 import io.vmesh.migration.PeerIntake;
 import io.vmesh.switches.CallRequests;
 import io.vmesh.switches.HttpRefusal;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Refuses a data-port request on its head, before its body is read or buffered: a call without its
  * switch's token ({@code /switch/{id}/calls}, 401), a migration without a valid peer signature
- * ({@code /peer/voicemail}, 401 or 403: everything signed is in the head), and any other request
+ * ({@code /peer/voicemail} and {@code /peer/voicemails}, 401 or 403: everything signed is in the head), and any other request
  * announcing more than {@value #SMALL_BODY} bytes (413: mailbox requests carry a PIN at most). The
  * routes check the same again; this only keeps unauthenticated bodies out of memory.
  *
@@ -62,7 +63,7 @@ public final class RequestHeadCheck extends DefaultChannelHandlerFactory {
         Matcher call = SWITCH_CALLS.matcher(path);
         if (request.method().equals(HttpMethod.POST) && call.matches()) {
             callRequests.requireToken(call.group(1), headers.get(HttpHeaderNames.AUTHORIZATION));
-        } else if (request.method().equals(HttpMethod.POST) && path.equals("/peer/voicemail")) {
+        } else if (request.method().equals(HttpMethod.POST) && (path.equals("/peer/voicemail") || path.equals(PeerBatch.PATH))) {
             peers.checkSignature(request.method().name(), request.uri(), headers.get(PeerAuthentication.PEER),
                     headers.get(PeerAuthentication.TIMESTAMP), headers.get(PeerAuthentication.SIGNATURE),
                     headers.get(PeerIntake.MESSAGE_ID), headers.get(PeerIntake.METADATA), headers.get(PeerIntake.SHA256));
