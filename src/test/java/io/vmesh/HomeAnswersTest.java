@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * How hq's migration route reads its home's answer to {@code POST /peer/voicemail}. The subject is
+ * How hq's migration route reads its home's answer to {@code POST /peer/voicemails} (each message's
+ * own status, or the request's as a whole) and {@code POST /peer/voicemail}. The subject is
  * the sender, so the home "east" is a stand-in on east's port that answers as told; the real
  * receiver's answers are covered by the fault and security tests.
  */
@@ -37,6 +38,7 @@ class HomeAnswersTest {
     private HttpServer east;
     private final AtomicInteger answer = new AtomicInteger();
     private final List<Integer> answered = new CopyOnWriteArrayList<>();
+    private final List<String> paths = new CopyOnWriteArrayList<>();
     private final AtomicInteger health = new AtomicInteger(200);
     private final AtomicInteger probes = new AtomicInteger();
 
@@ -53,11 +55,34 @@ class HomeAnswersTest {
         });
         east.createContext("/peer/voicemail", exchange -> {
             exchange.getRequestBody().readAllBytes();
+            paths.add("/peer/voicemail");
             int status = answer.get();
             answered.add(status);
             // a 404 as netty-http gives it for a path with no consumer: no body
             byte[] body = status == 404 ? new byte[0]
                     : ("{\"error\":\"the stand-in answers " + status + "\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        east.createContext("/peer/voicemails", exchange -> {
+            JsonNode batch = JSON.readTree(exchange.getRequestBody().readAllBytes());
+            paths.add("/peer/voicemails");
+            int status = answer.get();
+            byte[] body;
+            if (status == 201 || status == 409 || status == 410) { // a message's own answer, in the batch's 200
+                var outcomes = JSON.createArrayNode();
+                for (JsonNode m : batch.get("messages")) {
+                    answered.add(status);
+                    outcomes.addObject().put("messageId", m.get("messageId").asText()).put("status", status)
+                            .put("error", "the stand-in answers " + status);
+                }
+                status = 200;
+                body = JSON.writeValueAsBytes(JSON.createObjectNode().set("messages", outcomes));
+            } else { // a home starting, stopping or slow answers the request as a whole
+                batch.get("messages").forEach(m -> answered.add(answer.get()));
+                body = status == 404 ? new byte[0] : ("{\"error\":\"the stand-in answers " + status + "\"}").getBytes(StandardCharsets.UTF_8);
+            }
             exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
@@ -171,10 +196,14 @@ class HomeAnswersTest {
         Files.move(data.resolve("dead-letter/" + id + ".wav"), data.resolve("spool/" + id + ".wav"));
         Files.move(data.resolve("dead-letter/" + id + ".json"), data.resolve("spool/" + id + ".json"));
         answer.set(201);
+        // restarted sending one message per request (POST /peer/voicemail), as to a home of an earlier version
+        topology.siteProperties("hq", "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = 300\n"
+                + "vmesh.migration.batch-size = 1\n");
         hq = new SiteServer(topology, "hq", data).start();
 
         await().until(() -> Files.exists(data.resolve("sent/" + id + ".json")));
         assertThat(answered).containsExactly(410, 201);
+        assertThat(paths).containsExactly("/peer/voicemails", "/peer/voicemail");
         assertThat(data.resolve("spool/" + id + ".wav")).doesNotExist();
     }
 }
