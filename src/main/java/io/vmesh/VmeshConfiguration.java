@@ -78,8 +78,6 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long idleStopAfterMs;
     @PropertyInject(value = "vmesh.migration.batch-size", defaultValue = "1")
     private int batchSize;
-    @PropertyInject(value = "vmesh.migration.batch-wait-ms", defaultValue = "5")
-    private long batchWaitMs;
     @PropertyInject(value = "vmesh.migration.request-timeout-ms", defaultValue = "30000")
     private long requestTimeoutMs;
     @PropertyInject("vmesh.migration.queue-prefix")
@@ -386,7 +384,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     /** Several messages per request to a home (step post-in-batch of send-to-home). */
     @BindToRegistry("homeBatches")
     public io.vmesh.migration.HomeBatches homeBatches() {
-        return new io.vmesh.migration.HomeBatches(camelContext, batchSize, batchWaitMs, requestTimeoutMs);
+        return new io.vmesh.migration.HomeBatches(camelContext, batchSize, requestTimeoutMs);
     }
 
     @BindToRegistry("peerIntake")

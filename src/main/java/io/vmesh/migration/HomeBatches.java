@@ -4,7 +4,9 @@ import io.vmesh.migration.PeerBatch.Item;
 import io.vmesh.migration.PeerBatch.Outcome;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -22,42 +24,51 @@ import org.apache.camel.ProducerTemplate;
 /**
  * The sender's half of {@code POST /peer/voicemails}: the consumers of a home's migration route each
  * hand it their message's signed request (step {@code post-in-batch} of {@code send-to-home}) and wait.
- * The first one's message opens a batch for that home; those handed in within {@code waitMs} of it,
- * up to {@code size}, join it; then the first one sends it (route {@code post-batch-to-home}) and each
- * consumer gets the home's answer for its own message, as the response code and body a single
- * {@code POST /peer/voicemail} would have got, or the request's failure when it got no answer. Its
- * route reads that answer as before, and its queue entry commits only if its own message was stored.
+ * At most {@value #IN_FLIGHT} batches per home are on their way at once: a message handed in while
+ * there is room goes at once, with those waiting; one handed in while they are all out waits for the
+ * next, with the others that come meanwhile (up to {@code size}). So a lone message is sent without
+ * delay, and under load each batch carries what became ready during one round trip. The consumer
+ * that opened a batch sends it (route {@code post-batch-to-home}); each gets the home's answer for its
+ * own message, as the response code and body a single {@code POST /peer/voicemail} would have got,
+ * or the request's failure when it got no answer. Its route reads that answer as before, and its
+ * queue entry commits only if its own message was stored.
  *
  * <p>A batch the home refuses as a whole (400, 413, 415, 422: no single message's fault) leaves every
  * message in it waiting as if the home were away (502), never dead-lettered for it.
  */
 public final class HomeBatches {
 
+    /** Batches on their way to one home at once: one being answered while the next is sent. */
+    static final int IN_FLIGHT = 2;
+
     private final int size;
-    private final long waitNanos;
     private final long answerTimeoutMs;
     private final CamelContext camelContext;
     private ProducerTemplate template;
-    /** Per home: the batch that is still taking messages. Its monitor also guards each batch's items. */
-    private final Map<String, Batch> open = new HashMap<>();
+    /** Per home: its batches on their way and those waiting to go. Its monitor guards them all. */
+    private final Map<String, Home> homes = new HashMap<>();
 
-    public HomeBatches(CamelContext camelContext, int size, long waitMs, long requestTimeoutMs) {
-        if (size < 1 || size > PeerBatch.MAX_MESSAGES || waitMs < 0) {
-            throw new IllegalArgumentException("vmesh.migration.batch-size must be 1 to " + PeerBatch.MAX_MESSAGES
-                    + " and vmesh.migration.batch-wait-ms at least 0");
+    public HomeBatches(CamelContext camelContext, int size, long requestTimeoutMs) {
+        if (size < 1 || size > PeerBatch.MAX_MESSAGES) {
+            throw new IllegalArgumentException("vmesh.migration.batch-size must be 1 to " + PeerBatch.MAX_MESSAGES);
         }
         this.camelContext = camelContext;
         this.size = size;
-        this.waitNanos = TimeUnit.MILLISECONDS.toNanos(waitMs);
-        this.answerTimeoutMs = waitMs + requestTimeoutMs + 10_000;
+        this.answerTimeoutMs = IN_FLIGHT * requestTimeoutMs + 10_000;
+    }
+
+    private static final class Home {
+        int inFlight;
+        final Deque<Batch> waiting = new ArrayDeque<>();
     }
 
     private static final class Batch {
         final String homeUrl;
         final List<Item> items = new ArrayList<>();
         final Set<String> ids = new HashSet<>();
+        /** Completed when the batch may go: its first member sends it. */
+        final CompletableFuture<Void> turn = new CompletableFuture<>();
         final CompletableFuture<Map<String, Outcome>> answer = new CompletableFuture<>();
-        boolean closed;
 
         Batch(String homeUrl) {
             this.homeUrl = homeUrl;
@@ -75,45 +86,53 @@ public final class HomeBatches {
         Item item = PeerBatch.itemOf(exchange.getMessage());
         Batch batch;
         boolean first = false;
-        synchronized (open) {
-            batch = open.get(home);
-            if (batch != null && batch.ids.contains(item.messageId())) {
-                close(home, batch); // the same message twice (a duplicated queue entry) goes in a batch of its own
-                batch = null;
-            }
-            if (batch == null) {
+        synchronized (homes) {
+            Home h = homes.computeIfAbsent(home, k -> new Home());
+            batch = h.waiting.peekLast();
+            // the same message twice (a duplicated queue entry) goes in another batch
+            if (batch == null || batch.items.size() >= size || batch.ids.contains(item.messageId())) {
                 batch = new Batch(exchange.getVariable("homeUrl", String.class));
-                open.put(home, batch);
+                h.waiting.addLast(batch);
                 first = true;
             }
             batch.items.add(item);
             batch.ids.add(item.messageId());
-            if (batch.items.size() >= size) {
-                close(home, batch);
-            }
+            startNext(h);
         }
         if (first) {
-            waitForOthers(home, batch);
-            send(batch);
+            await(batch.turn);
+            try {
+                send(batch);
+            } finally {
+                synchronized (homes) {
+                    Home h = homes.get(home);
+                    h.inFlight--;
+                    startNext(h);
+                }
+            }
         }
-        Outcome outcome = answerFor(batch, item.messageId());
+        Outcome outcome = await(batch.answer).get(item.messageId());
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, outcome.status());
         exchange.getMessage().setBody(outcome.error() == null ? "" : outcome.error());
     }
 
-    private void close(String home, Batch batch) {
-        batch.closed = true;
-        open.remove(home, batch);
-        open.notifyAll();
+    /** Lets the oldest waiting batch go if there is room; called holding the monitor of {@link #homes}. */
+    private static void startNext(Home h) {
+        if (h.inFlight < IN_FLIGHT && !h.waiting.isEmpty()) {
+            h.inFlight++;
+            h.waiting.pollFirst().turn.complete(null);
+        }
     }
 
-    private void waitForOthers(String home, Batch batch) throws InterruptedException {
-        long deadline = System.nanoTime() + waitNanos;
-        synchronized (open) {
-            for (long left = waitNanos; !batch.closed && left > 0; left = deadline - System.nanoTime()) {
-                TimeUnit.NANOSECONDS.timedWait(open, left);
-            }
-            close(home, batch);
+    private <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get(answerTimeoutMs, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException failed) {
+            Throwable cause = failed.getCause();
+            // each consumer its own exception: the same instance must not travel through several exchanges
+            throw new IOException(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+        } catch (TimeoutException e) {
+            throw new IOException("no answer to the batch within " + answerTimeoutMs + " ms", e);
         }
     }
 
@@ -153,18 +172,6 @@ public final class HomeBatches {
             return new Outcome(id, 502, "the home refused the batch as a whole (" + status + ": " + answer + ")");
         }
         return new Outcome(id, status, answer);
-    }
-
-    private Outcome answerFor(Batch batch, String id) throws Exception {
-        try {
-            return batch.answer.get(answerTimeoutMs, TimeUnit.MILLISECONDS).get(id);
-        } catch (ExecutionException failed) {
-            Throwable cause = failed.getCause();
-            // each consumer its own exception: the same instance must not travel through several exchanges
-            throw new IOException(cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
-        } catch (TimeoutException e) {
-            throw new IOException("no answer to the batch within " + answerTimeoutMs + " ms", e);
-        }
     }
 
     private synchronized ProducerTemplate template() {
