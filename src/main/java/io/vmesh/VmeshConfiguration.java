@@ -381,6 +381,18 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new io.vmesh.migration.BatchOutcomes();
     }
 
+    @PropertyInject(value = "camel.component.netty-http.maximum-pool-size", defaultValue = "32")
+    private int dataPortThreads;
+
+    /**
+     * The threads that receive the messages of peers' batches (split each-message-alone), as many as
+     * the data port's: each message's fsyncs run beside the others', as they would in requests of their own.
+     */
+    @BindToRegistry("batchReceivers")
+    public java.util.concurrent.ExecutorService batchReceivers() {
+        return camelContext.getExecutorServiceManager().newFixedThreadPool(this, "receive-batch", dataPortThreads);
+    }
+
     /** Several messages per request to a home (step post-in-batch of send-to-home). */
     @BindToRegistry("homeBatches")
     public io.vmesh.migration.HomeBatches homeBatches() {
