@@ -183,6 +183,25 @@ class HomeAnswersTest {
         assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
     }
 
+    @Test
+    void homeOfAnEarlierVersionWithoutTheBatchPathGetsOneMessagePerRequest() throws Exception {
+        east.removeContext("/peer/voicemails");
+        east.createContext("/peer/voicemails", exchange -> { // as netty-http answers a path it does not serve
+            exchange.getRequestBody().readAllBytes();
+            paths.add("/peer/voicemails 404");
+            exchange.sendResponseHeaders(404, -1);
+            exchange.close();
+        });
+        answer.set(201);
+        String id = recordForEast("earlier-version");
+
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + id + ".json")));
+
+        assertThat(paths).containsExactly("/peer/voicemails 404", "/peer/voicemail");
+        assertThat(answered).containsExactly(201);
+        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
+    }
+
     /** The operator's re-drive of a dead-lettered message (docs/operations.md). */
     @Test
     void deadLetterPutBackIntoTheSpoolIsSentAgainAfterARestart() throws Exception {

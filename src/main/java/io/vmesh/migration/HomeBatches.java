@@ -33,6 +33,10 @@ import org.apache.camel.ProducerTemplate;
  * or the request's failure when it got no answer. Its route reads that answer as before, and its
  * queue entry commits only if its own message was stored.
  *
+ * <p>A home that answers a batch 404 does not serve {@code /peer/voicemails} (an earlier version,
+ * or one stopping): that batch's messages are retried as for any 404, and for the next
+ * {@value #SINGLE_FOR_SECONDS} s the home is sent one message per request ({@link #takesBatches}).
+ *
  * <p>A batch the home refuses as a whole (400, 413, 415, 422: no single message's fault) leaves every
  * message in it waiting as if the home were away (502), never dead-lettered for it.
  */
@@ -40,6 +44,7 @@ public final class HomeBatches {
 
     /** Batches on their way to one home at once: one being answered while the next is sent. */
     static final int IN_FLIGHT = 2;
+    static final long SINGLE_FOR_SECONDS = 60;
 
     private final int size;
     private final long answerTimeoutMs;
@@ -47,6 +52,8 @@ public final class HomeBatches {
     private ProducerTemplate template;
     /** Per home: its batches on their way and those waiting to go. Its monitor guards them all. */
     private final Map<String, Home> homes = new HashMap<>();
+    /** Homes that answered a batch 404: until when (System.nanoTime) they are sent one message per request. */
+    private final Map<String, Long> singleUntil = new java.util.concurrent.ConcurrentHashMap<>();
 
     public HomeBatches(CamelContext camelContext, int size, long requestTimeoutMs) {
         if (size < 1 || size > PeerBatch.MAX_MESSAGES) {
@@ -63,6 +70,7 @@ public final class HomeBatches {
     }
 
     private static final class Batch {
+        final String home;
         final String homeUrl;
         final List<Item> items = new ArrayList<>();
         final Set<String> ids = new HashSet<>();
@@ -70,9 +78,20 @@ public final class HomeBatches {
         final CompletableFuture<Void> turn = new CompletableFuture<>();
         final CompletableFuture<Map<String, Outcome>> answer = new CompletableFuture<>();
 
-        Batch(String homeUrl) {
+        Batch(String home, String homeUrl) {
+            this.home = home;
             this.homeUrl = homeUrl;
         }
+    }
+
+    /** Whether messages for {@code home} go in batches (step alone-or-in-batch of send-to-home). */
+    public boolean takesBatches(String home) {
+        Long until = singleUntil.get(home);
+        if (until != null && System.nanoTime() - until >= 0) {
+            singleUntil.remove(home, until);
+            until = null;
+        }
+        return size > 1 && until == null;
     }
 
     /**
@@ -91,7 +110,7 @@ public final class HomeBatches {
             batch = h.waiting.peekLast();
             // the same message twice (a duplicated queue entry) goes in another batch
             if (batch == null || batch.items.size() >= size || batch.ids.contains(item.messageId())) {
-                batch = new Batch(exchange.getVariable("homeUrl", String.class));
+                batch = new Batch(home, exchange.getVariable("homeUrl", String.class));
                 h.waiting.addLast(batch);
                 first = true;
             }
@@ -100,7 +119,19 @@ public final class HomeBatches {
             startNext(h);
         }
         if (first) {
-            await(batch.turn);
+            try {
+                await(batch.turn);
+            } catch (Exception notItsTurn) { // interrupted (stopping), or the batches before it never came back
+                synchronized (homes) {
+                    Home h = homes.get(home);
+                    if (!h.waiting.remove(batch)) { // its turn came meanwhile: the room is given back
+                        h.inFlight--;
+                        startNext(h);
+                    }
+                }
+                batch.answer.completeExceptionally(notItsTurn);
+                throw notItsTurn;
+            }
             try {
                 send(batch);
             } finally {
@@ -150,6 +181,9 @@ public final class HomeBatches {
             }
             Integer status = answered.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
             int code = status == null ? 502 : status;
+            if (code == 404) {
+                singleUntil.put(batch.home, System.nanoTime() + TimeUnit.SECONDS.toNanos(SINGLE_FOR_SECONDS));
+            }
             Map<String, Outcome> outcomes = code >= 200 && code < 300
                     ? PeerBatch.outcomes(answered.getMessage().getBody(byte[].class)) : new HashMap<>();
             String answer = answered.getMessage().getBody(String.class);
