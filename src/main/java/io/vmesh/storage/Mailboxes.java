@@ -69,14 +69,15 @@ public final class Mailboxes {
     /** Moves a spooled message into its home mailbox on this server; a message already there is not duplicated. */
     public VoicemailMessage deliverFromSpool(@Variable("messageId") String id) throws IOException {
         VoicemailMessage message = spool.message(id);
+        Path box;
         synchronized (box(message.extension())) {
-            Path box = open(message.extension());
+            box = open(message.extension());
             spool.handOver(id, box); // visible from here on
             unheard(message.extension()).add(id);
-            // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
-            // should a power cut bring its entries back, start-up delivers them again, idempotently.
-            DurableFiles.fsyncDirectory(box);
         }
+        // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
+        // should a power cut bring its entries back, start-up delivers them again, idempotently.
+        DurableFiles.fsyncDirectory(box);
         return message;
     }
 
@@ -89,16 +90,17 @@ public final class Mailboxes {
     public boolean store(@Variable("received") VoicemailMessage message, @Body byte[] audio) throws IOException {
         VoicemailMessage.requireValidId(message.id());
         Path metadata = mailbox(message.extension()).resolve(message.id() + ".json");
+        Path box;
         synchronized (box(message.extension())) {
             if (Files.exists(metadata)) {
                 return false;
             }
-            Path box = open(message.extension());
+            box = open(message.extension());
             DurableFiles.writeForced(box.resolve(message.id() + ".wav"), audio);
             DurableFiles.writeForced(metadata, MessageFiles.bytes(message));
-            DurableFiles.fsyncDirectory(box);
             unheard(message.extension()).add(message.id());
         }
+        DurableFiles.fsyncDirectory(box); // the other changes to the mailbox need not wait for it
         return true;
     }
 
