@@ -90,15 +90,37 @@ public final class Mailboxes {
     public boolean store(@Variable("received") VoicemailMessage message, @Body byte[] audio) throws IOException {
         VoicemailMessage.requireValidId(message.id());
         Path metadata = mailbox(message.extension()).resolve(message.id() + ".json");
+        if (Files.exists(metadata)) {
+            return false;
+        }
         Path box;
         synchronized (box(message.extension())) {
-            if (Files.exists(metadata)) {
-                return false;
-            }
             box = open(message.extension());
-            DurableFiles.writeForced(box.resolve(message.id() + ".wav"), audio);
-            DurableFiles.writeForced(metadata, MessageFiles.bytes(message));
-            unheard(message.extension()).add(message.id());
+        }
+        // written and forced under temporary names outside the mailbox's lock: a burst into one mailbox is
+        // not serialised on its disk writes; only the renames that make the message visible are
+        Path audioFile = box.resolve(message.id() + ".wav");
+        Path forcedAudio = null;
+        Path forcedMetadata = null;
+        try {
+            forcedAudio = DurableFiles.writeForcedBeside(audioFile, audio);
+            forcedMetadata = DurableFiles.writeForcedBeside(metadata, MessageFiles.bytes(message));
+            synchronized (box(message.extension())) {
+                if (Files.exists(metadata)) {
+                    return false; // stored meanwhile by a concurrent retry
+                }
+                DurableFiles.move(forcedAudio, audioFile);
+                DurableFiles.move(forcedMetadata, metadata);
+                forcedAudio = null;
+                forcedMetadata = null;
+                unheard(message.extension()).add(message.id());
+            }
+        } finally {
+            for (Path unused : new Path[] {forcedAudio, forcedMetadata}) {
+                if (unused != null) {
+                    Files.deleteIfExists(unused);
+                }
+            }
         }
         DurableFiles.fsyncDirectory(box); // the other changes to the mailbox need not wait for it
         return true;
