@@ -69,6 +69,8 @@ public final class Benchmark {
     /** row name -> system -> figure. */
     final Map<String, Map<String, String>> table = new LinkedHashMap<>();
     final Map<String, Double> figures = new LinkedHashMap<>();
+    /** Per drain row: what it is sensitive to, measured around it (MachineProbe). */
+    final Map<String, String> conditions = new LinkedHashMap<>();
     /** Messages answered 201 that never reached their home in time, per system. */
     final Map<String, Integer> missing = new LinkedHashMap<>();
     /** The e-mail peer, set up at its first row; or why it cannot run here. */
@@ -109,6 +111,8 @@ public final class Benchmark {
         log("benchmark " + (quick ? "QUICK" : "FULL") + ": " + n + " messages per throughput run, " + n300
                 + " with 300 s recordings, pending " + pendingLevels + " (seeded with " + seedSeconds + " s recordings), drain of "
                 + drain30 + " x 30 s and of all pending; " + CLIENTS + " clients; data in " + dir);
+        log("machine: " + MachineProbe.describe(dir));
+        log(probes());
         // -Dbench.systems=vmesh measures one system alone (for profiling: no ratios then)
         Set<String> systems = Set.of(System.getProperty("bench.systems", "raw,vmesh").split(","));
         List<Sut> suts = new ArrayList<>();
@@ -344,6 +348,7 @@ public final class Benchmark {
             log(String.format(Locale.ROOT, "%s: queued %d for %s (down) in %.1f s", s.name(), extra, home, run.seconds()));
             all.addAll(run.sent());
         }
+        log(probes());
         long launchMs = System.currentTimeMillis();
         s.start(home);
         awaitDrain(s, home, all, "drain " + all.size() + " x " + seconds + " s after " + home + " is back (s)", launchMs);
@@ -380,6 +385,9 @@ public final class Benchmark {
         double cpuA = Sut.cpuMillis(s.pid("hq"));
         double cpuB = Sut.cpuMillis(s.pid(home)); // its start-up is not counted
         double cpuObserver = Sut.cpuMillis(ProcessHandle.current().pid());
+        MachineProbe.ProcessCpu splitA = MachineProbe.processCpu(s.pid("hq"));
+        MachineProbe.ProcessCpu splitB = MachineProbe.processCpu(s.pid(home));
+        MachineProbe.MachineCounters machine = MachineProbe.machineCounters();
         Set<LoadClient.Sent> remaining = new LinkedHashSet<>(all);
         // the end is when the last message's JSON was written (its mtime): polled every 250 ms, measured to the ms
         long lastMs = backMs;
@@ -395,6 +403,11 @@ public final class Benchmark {
         log(s.name() + " " + home + " drain, messages durable per 2 s: " + Arrays.toString(perTwoSeconds)
                 + (arrivals.isEmpty() ? "" : "; the first " + (Collections.min(arrivals) - backMs) + " ms after it was back"));
         double observerS = (Sut.cpuMillis(ProcessHandle.current().pid()) - cpuObserver) / 1000;
+        String sensitive = s.name() + ": hq " + MachineProbe.processCpu(s.pid("hq")).minus(splitA).perMessage(count)
+                + "; " + home + " " + MachineProbe.processCpu(s.pid(home)).minus(splitB).perMessage(count)
+                + "; " + MachineProbe.machineCounters().since(machine);
+        conditions.merge(row, sensitive, (a, b) -> a + "\n    " + b);
+        log(row + ": " + sensitive);
         profile(s, row, "hq", false);
         profile(s, row, home, false);
         // CPU per message on the sender and on the home while draining: what bounds a drain on two cores
@@ -446,6 +459,8 @@ public final class Benchmark {
                 bytes / 1024.0, (System.nanoTime() - submitted) / 1e9));
         // every one was accepted (250) into the sender's queue; it has tried the receiver and deferred them
         Thread.sleep(2000);
+        log(probes());
+        MachineProbe.MachineCounters machine = MachineProbe.machineCounters();
         long launchMs = System.currentTimeMillis();
         postfix.startReceiver();
         long backMs = System.currentTimeMillis();
@@ -480,6 +495,7 @@ public final class Benchmark {
             log("postfix sender log: " + postfix.log(false));
             log("postfix receiver log: " + postfix.log(true));
         }
+        conditions.merge(row, "postfix: " + MachineProbe.machineCounters().since(machine), (a, b) -> a + "\n    " + b);
         log("postfix " + row + ": " + cells.get("postfix")
                 + String.format(Locale.ROOT, "; the benchmark's own CPU meanwhile: %.1f s", observerS));
         if (delivered.size() > count) {
@@ -618,12 +634,16 @@ public final class Benchmark {
         double migrateRatio = fig("vmesh." + mig) / fig("raw." + mig);
         double p99 = fig("vmesh.paced.p99");
         double rawP99 = fig("raw.paced.p99");
+        if (!conditions.isEmpty()) {
+            out.append("\nwhat each drain spent its CPU on (per message, sender hq and the home), and the machine meanwhile:\n");
+            conditions.forEach((row, line) -> out.append("  ").append(row).append(":\n    ").append(line).append('\n'));
+        }
         out.append("\nmessages answered 201 but not delivered in time: " + (missing.isEmpty() ? "none" : missing) + "\n");
         out.append("\ntargets:\n");
-        out.append(target("record_ratio >= 0.7", recordRatio >= 0.7, String.format(Locale.ROOT, "%.2f", recordRatio)));
-        out.append(target("migrate_ratio >= 0.7", migrateRatio >= 0.7, String.format(Locale.ROOT, "%.2f", migrateRatio)));
+        out.append(target("record_ratio >= 0.8", recordRatio >= 0.8, String.format(Locale.ROOT, "%.2f", recordRatio)));
+        out.append(target("migrate_ratio >= 0.8", migrateRatio >= 0.8, String.format(Locale.ROOT, "%.2f", migrateRatio)));
         double drain10k = fig("vmesh.drain.10000");
-        out.append(target("drain of 10000 (" + seedSeconds + " s recordings) <= 20 s", drain10k <= 20, fmt(drain10k) + " s"));
+        // the absolute drain target (10,000 in 20 s) gave way to the two drain ratios below (issue 16)
         out.append(target("p99 delivery at " + fmt(paced) + " calls/s <= baseline + 50 ms", p99 <= rawP99 + 50,
                 fmt(p99) + " ms vs baseline " + fmt(rawP99) + " ms"));
         out.append(target("heap with 10k pending <= 256 MB", fig("vmesh.heap10k") <= 256, fmt(fig("vmesh.heap10k")) + " MB"));
@@ -668,6 +688,14 @@ public final class Benchmark {
 
     static String fmt2(double v) {
         return Double.isNaN(v) ? "NA" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /** The vCPU's speed and what creating a message's file costs, right now (both vary from machine to machine). */
+    String probes() throws Exception {
+        double[] file = MachineProbe.fileProbe(dir, 200);
+        double[] cpu = MachineProbe.cpuProbeMs();
+        return String.format(Locale.ROOT, "probes: SHA-256 of 64 MB in %.0f ms of CPU (%.0f ms wall); a 40 KB file created"
+                + " and forced in %.2f ms (%.2f ms of system CPU)", cpu[0], cpu[1], file[0], file[1]);
     }
 
     static void log(String line) {

@@ -62,7 +62,7 @@ final class PostfixSut implements AutoCloseable {
     private final Map<Integer, byte[]> recordings = new LinkedHashMap<>();
 
     PostfixSut(Path root) throws Exception {
-        this.root = Files.createDirectories(root);
+        this.root = Sut.separateSites(root); // sender and receiver apart, as vmesh's sites
         this.sender = root.resolve("sender");
         this.receiver = root.resolve("receiver");
         this.senderPort = TestTopology.freePort();

@@ -20,7 +20,7 @@ final class RawSut implements Sut {
     private final Map<String, Process> processes = new LinkedHashMap<>();
 
     RawSut(Path root, int forwarders) throws Exception {
-        this.root = Files.createDirectories(root);
+        this.root = Sut.separateSites(root);
         this.forwarders = forwarders;
         for (String site : new String[] {"hq", "east", "west"}) {
             ports.put(site, TestTopology.freePort());

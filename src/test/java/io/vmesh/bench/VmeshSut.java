@@ -21,7 +21,7 @@ final class VmeshSut implements Sut {
 
     /** The same, with more vmesh properties for every site ({@code key = value} lines). */
     VmeshSut(Path root, String moreOverrides) throws Exception {
-        this.root = Files.createDirectories(root);
+        this.root = Sut.separateSites(root);
         this.topology = new TestTopology(root.resolve("config"));
         // the per-switch rate limit (50/s) protects a server from one runaway switch; the benchmark's 16
         // clients stand for many switches, so the limit is raised here, in the per-site overrides only.
