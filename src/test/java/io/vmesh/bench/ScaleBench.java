@@ -223,7 +223,8 @@ final class ScaleBench {
     private static Map<String, Double> probes(TestTopology t, List<String> sites) throws Exception {
         Map<String, Double> probes = new LinkedHashMap<>();
         for (String site : sites) {
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(t.managementUrl(site) + "/observe/metrics")).build(),
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(t.managementUrl(site) + "/observe/metrics"))
+                            .header("Authorization", io.vmesh.Credentials.management()).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             probes.put(site, metrics.lines().filter(l -> l.startsWith("vmesh_peers_probes_total"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
