@@ -114,7 +114,7 @@ public final class Vmesh {
             @Override
             public void beforeConfigure(org.apache.camel.main.BaseMainSupport configuring) {
                 Path secrets = Path.of(configuring.getCamelContext().resolvePropertyPlaceholders("{{vmesh.security.secrets-file}}"));
-                requireManagementLogin(configuring.configure(), secrets);
+                requireManagementLogin(configuring.configure(), secrets, data);
             }
         });
         if (options.containsKey("demo")) {
@@ -123,10 +123,13 @@ public final class Vmesh {
         return main;
     }
 
-    /** HTTP Basic on the whole management port, with management.user / management.password of {@code secrets}. */
-    public static void requireManagementLogin(org.apache.camel.main.MainConfigurationProperties configuration, Path secrets) {
+    /**
+     * HTTP Basic on the whole management port, with management.user / management.password of
+     * {@code secrets} (copied into the server's data directory {@code data}, {@link ManagementLogin}).
+     */
+    public static void requireManagementLogin(org.apache.camel.main.MainConfigurationProperties configuration, Path secrets, Path data) {
         configuration.httpManagementServer().withAuthenticationEnabled(true).withAuthenticationPath("/*")
-                .setBasicPropertiesFile(ManagementLogin.usersFile(secrets).toString());
+                .setBasicPropertiesFile(ManagementLogin.usersFile(secrets, data).toString());
     }
 
     private static Map<String, String> options(String... args) {

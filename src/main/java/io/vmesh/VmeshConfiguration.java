@@ -172,7 +172,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
         return new RequestHeadCheck(callRequests(), peerAuthentication());
     }
 
-    /** The data port's caps on connections and on bytes in flight, and its idle timeout (endpoint option {@code decoders}). */
+    /** The data port's caps on connections and on bytes in flight, and its idle timeout (endpoint option {@code encoders}). */
     @BindToRegistry("dataPortLimits")
     public DataPortLimits dataPortLimits() {
         return new DataPortLimits(maxConnections, maxBytesInFlight, largestBody, java.time.Duration.ofMillis(idleTimeoutMs));

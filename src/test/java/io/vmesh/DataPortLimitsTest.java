@@ -25,12 +25,14 @@ class DataPortLimitsTest extends HqAlone {
 
     private static final int MAX_CONNECTIONS = 6;
     private static final int LARGEST_BODY = 600_000;
+    private static final long IDLE_TIMEOUT_MS = 1000;
+    private static final long READ_TIMEOUT_MS = 20_000;
 
     @BeforeAll
     static void startHqWithLimits() {
         startHq("vmesh.http.max-connections = " + MAX_CONNECTIONS + "\nvmesh.http.max-bytes-in-flight = 1000000\n"
                 + "camel.rest.endpoint-properties.chunkedMaxContentLength = " + LARGEST_BODY + "\n"
-                + "vmesh.http.idle-timeout-ms = 1000\nvmesh.http.request-read-timeout-ms = 20000\n");
+                + "vmesh.http.idle-timeout-ms = " + IDLE_TIMEOUT_MS + "\nvmesh.http.request-read-timeout-ms = " + READ_TIMEOUT_MS + "\n");
     }
 
     /** Opens a connection and sends a request's head (and nothing of its body). */
@@ -62,6 +64,7 @@ class DataPortLimitsTest extends HqAlone {
 
     @Test
     void unauthenticatedCallsAndMigrationsAreRefusedOnTheirHeadBeforeTheBodyIsSent() throws Exception {
+        List<java.nio.file.Path> storedBefore = hq.storedFiles(); // by the other tests of this class
         String[][] requests = {
                 {"POST /switch/hq-sw1/calls?callId=h-1&from=1&to=1900&state=BUSY"},
                 {"POST /switch/hq-sw1/calls?callId=h-2&from=1&to=1900&state=BUSY", "Authorization: Bearer wrong"},
@@ -80,7 +83,7 @@ class DataPortLimitsTest extends HqAlone {
                 assertThat(answer).contains("connection: close");
             }
         }
-        assertThat(hq.storedFiles()).isEmpty();
+        assertThat(hq.storedFiles()).isEqualTo(storedBefore);
     }
 
     @Test
@@ -127,6 +130,52 @@ class DataPortLimitsTest extends HqAlone {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> hq.postCall("hq-sw1", "callId=f-3&from=1&to=1901&state=NO_ANSWER",
                 Audio.resource("speech-03.wav")).statusCode() == 201);
+    }
+
+    /** Reads the server's answer up to the end of its head: a {@code 100 Continue} has no body. */
+    private static String interimAnswer(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        StringBuilder text = new StringBuilder();
+        for (int b; text.indexOf("\r\n\r\n") < 0 && (b = in.read()) >= 0; ) {
+            text.append((char) b);
+        }
+        return text.toString();
+    }
+
+    @Test
+    void bodiesAwaitedAfterA100ContinueStillCountAgainstTheBytesInFlight() throws Exception {
+        String call = "POST /switch/hq-sw1/calls?callId=c-%d&from=1&to=1902&state=NO_ANSWER";
+        try (Socket first = head(String.format(call, 1), "Authorization: " + Credentials.switchToken("hq-sw1"),
+                "Content-Length: " + LARGEST_BODY, "Expect: 100-continue")) {
+            assertThat(interimAnswer(first)).startsWith("HTTP/1.1 100 Continue");
+            // the first body is awaited: it holds its bytes though the server has written to it
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                first.getOutputStream().write(new byte[100]); // and stays busy, not idle
+                try (Socket second = head(String.format(call, 2), "Authorization: " + Credentials.switchToken("hq-sw1"),
+                        "Content-Length: " + LARGEST_BODY, "Expect: 100-continue")) {
+                    assertThat(interimAnswer(second)).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1");
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> hq.postCall("hq-sw1", "callId=c-3&from=1&to=1902&state=NO_ANSWER",
+                Audio.resource("speech-03.wav")).statusCode() == 201);
+    }
+
+    @Test
+    void aClientThatStopsSendingItsBodyAfterA100ContinueIsDisconnectedWhenIdle() throws Exception {
+        try (Socket socket = head("POST /switch/hq-sw1/calls?callId=c-4&from=1&to=1903&state=NO_ANSWER",
+                "Authorization: " + Credentials.switchToken("hq-sw1"), "Content-Length: " + LARGEST_BODY,
+                "Expect: 100-continue")) {
+            socket.setSoTimeout((int) (2 * READ_TIMEOUT_MS));
+            assertThat(interimAnswer(socket)).startsWith("HTTP/1.1 100 Continue");
+            socket.getOutputStream().write(new byte[1000]); // part of the body, then nothing more
+            long started = System.nanoTime();
+            socket.getInputStream().readAllBytes(); // returns when the server closes
+
+            assertThat((System.nanoTime() - started) / 1e6).as("closed by the idle timeout, well before the read timeout")
+                    .isBetween(IDLE_TIMEOUT_MS / 2.0, READ_TIMEOUT_MS / 2.0);
+        }
+        assertThat(hq.storedFiles()).noneMatch(file -> file.toString().contains("1903"));
     }
 
     @Test

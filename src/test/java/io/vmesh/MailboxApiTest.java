@@ -135,6 +135,52 @@ class MailboxApiTest extends OneSiteTest {
     }
 
     @Test
+    void heardAndDeletedAtOnceAMessageLeavesNothingBehindAndEveryOtherDeleteIs404() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(leaveMessage("1603", "55506" + (10 + i), "speech-01.wav"));
+        }
+        hq.get("/mailboxes/1603/mwi"); // sets the owner's PIN
+        String owner = Credentials.mailbox("1603", Credentials.OWNER_PIN);
+        // each message raced from an address of its own, which has opened the mailbox before: 36
+        // requests at once from one address would be held back as guessing (docs/security.md)
+        List<FromAddress> phones = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            phones.add(new FromAddress("127.0.4." + (i + 1)));
+            assertThat(phones.get(i).send(hq.dataPort(), "GET", "/mailboxes/1603/mwi", owner).status()).isEqualTo(200);
+        }
+        ExecutorService requests = Executors.newFixedThreadPool(3 * ids.size());
+        try {
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(3 * ids.size());
+            List<List<Future<Integer>>> answers = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                FromAddress phone = phones.get(i);
+                String message = "/mailboxes/1603/messages/" + ids.get(i);
+                List<Future<Integer>> three = new ArrayList<>();
+                for (String[] request : new String[][] {{"POST", message + "/heard"}, {"DELETE", message}, {"DELETE", message}}) {
+                    three.add(requests.submit(() -> {
+                        together.await();
+                        return phone.send(hq.dataPort(), request[0], request[1], owner).status();
+                    }));
+                }
+                answers.add(three);
+            }
+            for (List<Future<Integer>> three : answers) {
+                assertThat(three.get(0).get(60, TimeUnit.SECONDS)).as("heard: before or after its deletion").isIn(200, 404);
+                assertThat(List.of(three.get(1).get(60, TimeUnit.SECONDS), three.get(2).get(60, TimeUnit.SECONDS)))
+                        .as("one delete, then not found").containsExactlyInAnyOrder(204, 404);
+            }
+        } finally {
+            requests.shutdownNow();
+        }
+        assertThat(hq.get("/mailboxes/1603/messages").body()).isEqualTo("[]");
+        try (var left = java.nio.file.Files.list(hq.dataDir.resolve("mailboxes/1603"))) {
+            assertThat(left).as("no metadata brought back without its audio").isEmpty();
+        }
+        assertThat(waiting("1603")).isZero();
+    }
+
+    @Test
     void mailboxOfAnExtensionHomedElsewhereRedirectsToItsHome() {
         for (String path : new String[] {"/mailboxes/2001/messages", "/mailboxes/2001/mwi",
                 "/mailboxes/3001/messages/east-1/audio", "/mailboxes/3001/messages/east-1/audio?rate=16000"}) {

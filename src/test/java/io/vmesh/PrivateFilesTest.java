@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Recordings, their metadata and PIN hashes are for the server's user alone: files 0600, their
+ * Recordings, their metadata, PIN hashes and the management login are for the server's user alone: files 0600, their
  * directories 0700, whatever the umask. Checked on disk after every way a message is written: recorded
  * into the spool, delivered from it into a local mailbox, received from a peer, archived as sent,
  * and a PIN set by its owner.
@@ -39,6 +39,8 @@ class PrivateFilesTest {
             assertThat(pinSet.statusCode()).isEqualTo(204);
             assertThat(hq.dataDir.resolve("spool/" + spooled + ".wav")).exists();
             assertPrivate(hq.dataDir);
+            assertThat(Path.of(hq.managementUsersFile())).as("the management login, not left in a shared temporary directory")
+                    .isEqualTo(hq.dataDir.resolve("management-users.properties"));
 
             try (SiteServer east = new SiteServer(topology, "east", dir.resolve("east")).start()) {
                 await().atMost(Duration.ofSeconds(30))
@@ -56,10 +58,14 @@ class PrivateFilesTest {
         return JSON.readTree(created.body()).get("messageId").asText();
     }
 
-    /** The data directory 0700; under spool/, mailboxes/, sent/, dead-letter/ and pins/, directories 0700 and files 0600. */
+    /**
+     * The data directory 0700; under spool/, mailboxes/, sent/, dead-letter/ and pins/, directories
+     * 0700 and files 0600; the management port's users file 0600.
+     */
     private static void assertPrivate(Path data) throws Exception {
         assertThat(mode(data)).as(data.toString()).isEqualTo("rwx------");
-        for (String part : List.of("spool", "mailboxes", "sent", "dead-letter", "pins")) {
+        assertThat(data.resolve("management-users.properties")).exists();
+        for (String part : List.of("spool", "mailboxes", "sent", "dead-letter", "pins", "management-users.properties")) {
             Path root = data.resolve(part);
             if (!Files.exists(root)) {
                 continue;

@@ -53,7 +53,7 @@ final class RouteTestSite {
 
     /** As {@code vmesh} does: the management port asks for the login of the site's secrets file. */
     void requireManagementLogin(MainConfigurationProperties configuration) {
-        Vmesh.requireManagementLogin(configuration, topology.configDir.resolve("secrets.properties"));
+        Vmesh.requireManagementLogin(configuration, topology.configDir.resolve("secrets.properties"), dataDir);
     }
 
     /** HTTP to hq's data port, as a switch or a mailbox owner (the server itself is the test kit's). */

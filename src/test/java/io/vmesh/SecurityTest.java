@@ -221,11 +221,41 @@ class SecurityTest {
         assertThat(mailbox("/mailboxes/1711/mwi", owner).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aPeersConcurrentRetriesOfOneMessageStoreItOnceWholeAndLeaveNoTemporaryFile() throws Exception {
+        byte[] audio = AudioCodecHolder.stored();
+        String sha = Sha256.hex(audio);
+        String id = "east-retried-1";
+        String metadata = JSON.writeValueAsString(java.util.Map.of("id", id, "callId", "c-retried", "from", "5551",
+                "extension", "1712", "switchId", "east-sw1", "recordedBy", "east", "receivedAt", "2026-11-30T05:00:00Z",
+                "durationMs", 1000, "sha256", sha));
+        long now = System.currentTimeMillis();
+        List<CompletableFuture<HttpResponse<String>>> retries = new ArrayList<>();
+        for (int i = 0; i < 8; i++) { // each signed afresh, as a sender's retry is
+            long signedAt = now - i;
+            retries.add(CompletableFuture.supplyAsync(() -> signedPeerPost(id, audio, sha, metadata, signedAt)));
+        }
+
+        for (CompletableFuture<HttpResponse<String>> retry : retries) {
+            HttpResponse<String> answer = retry.get();
+            assertThat(answer.statusCode()).as(answer.body()).isBetween(200, 299);
+        }
+        Path box = hq.dataDir.resolve("mailboxes/1712");
+        try (var files = Files.list(box)) {
+            assertThat(files.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder(id + ".json", id + ".wav");
+        }
+        assertThat(Files.readAllBytes(box.resolve(id + ".wav"))).isEqualTo(audio);
+    }
+
     private static HttpResponse<String> signedPeerPost(String id, byte[] audio, String sha, String metadata) {
+        return signedPeerPost(id, audio, sha, metadata, System.currentTimeMillis());
+    }
+
+    private static HttpResponse<String> signedPeerPost(String id, byte[] audio, String sha, String metadata, long signedAt) {
         Directory directory = Directory.load(hq.topology.configDir.resolve("topology.yaml"));
         PeerAuthentication east = new PeerAuthentication("east", directory,
                 new Secrets(hq.topology.configDir.resolve("secrets.properties"), directory), java.time.Duration.ofSeconds(120));
-        String now = String.valueOf(System.currentTimeMillis());
+        String now = String.valueOf(signedAt);
         String signature = east.signature("POST", "/peer/voicemail", "east", now, id, metadata, sha);
         return hq.send("/peer/voicemail", r -> r.header(PeerIntake.MESSAGE_ID, id).header(PeerIntake.SHA256, sha)
                 .header(PeerIntake.METADATA, metadata).header(PeerAuthentication.PEER, "east")

@@ -60,6 +60,11 @@ final class SiteServer implements AutoCloseable {
         return this;
     }
 
+    /** The users file the management port checks its login against. */
+    String managementUsersFile() {
+        return main.configure().httpManagementServer().getBasicPropertiesFile();
+    }
+
     CamelContext context() {
         return main.getCamelContext();
     }

@@ -5,7 +5,6 @@ import io.vmesh.storage.DurableFiles;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -172,12 +171,9 @@ public final class MailboxAccess {
         return salt;
     }
 
-    /** The client a failure is counted against: its IP address (every port of it). */
+    /** The client a failure is counted against ({@link PinThrottle#clientOf}). */
     private static String client(Object remoteAddress) {
-        if (remoteAddress instanceof InetSocketAddress inet && inet.getAddress() != null) {
-            return inet.getAddress().getHostAddress();
-        }
-        return remoteAddress instanceof SocketAddress address ? address.toString() : "unknown";
+        return PinThrottle.clientOf(remoteAddress instanceof SocketAddress address ? address : null);
     }
 
     private static String[] basic(String authorization) {

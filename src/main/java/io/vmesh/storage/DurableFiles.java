@@ -57,6 +57,20 @@ public final class DurableFiles {
     public static void writeForced(Path target, byte[] content) throws IOException {
         Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName());
         Files.deleteIfExists(temp); // a crash's leftover keeps the mode it had
+        move(writeForcedAt(temp, content), target);
+    }
+
+    /**
+     * The first half of {@link #writeForced} for writers that may race for one target: {@code content}
+     * written and forced under a temporary name of its own beside {@code target}, which is returned;
+     * renaming it to {@code target} (or deleting it) is the caller's.
+     */
+    public static Path writeForcedBeside(Path target, byte[] content) throws IOException {
+        return writeForcedAt(target.resolveSibling(TEMP_PREFIX + target.getFileName() + "."
+                + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong())), content);
+    }
+
+    private static Path writeForcedAt(Path temp, byte[] content) throws IOException {
         try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PRIVATE_FILE)) {
             ByteBuffer buffer = ByteBuffer.wrap(content);
@@ -65,7 +79,7 @@ public final class DurableFiles {
             }
             ch.force(true);
         }
-        move(temp, target);
+        return temp;
     }
 
     /** {@link #writeForced}, then the directory forced too: the new name survives a power cut. */

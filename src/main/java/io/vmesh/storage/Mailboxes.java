@@ -36,12 +36,19 @@ public final class Mailboxes {
     private final Path dir;
     private final Spool spool;
     /**
-     * The ids of each mailbox's unheard messages: the message-waiting count, without listing the
-     * mailbox for every new message (10,000 messages into 50 mailboxes made that a walk of 200 files
-     * per message). A mailbox's set is read from its files the first time it is asked for, then kept
-     * current by every change made here; its size is the count.
+     * Each mailbox asked for so far: its lock, which makes the changes to one mailbox one at a time
+     * (a message marked heard while it is deleted must not come back), and the ids of its unheard
+     * messages: the message-waiting count, without listing the mailbox for every new message (10,000
+     * messages into 50 mailboxes made that a walk of 200 files per message). The ids are read from
+     * the mailbox's files the first time they are asked for, then kept current by every change made
+     * here; their number is the count.
      */
-    private final Map<String, Set<String>> unheardByMailbox = new ConcurrentHashMap<>();
+    private final Map<String, Box> boxes = new ConcurrentHashMap<>();
+
+    private static final class Box {
+        /** Null until read from the mailbox's files, under the box's lock. */
+        private Set<String> unheard;
+    }
 
     public Mailboxes(Path dataDir, Spool spool) {
         this.dir = dataDir.resolve("mailboxes");
@@ -62,9 +69,12 @@ public final class Mailboxes {
     /** Moves a spooled message into its home mailbox on this server; a message already there is not duplicated. */
     public VoicemailMessage deliverFromSpool(@Variable("messageId") String id) throws IOException {
         VoicemailMessage message = spool.message(id);
-        Path box = open(message.extension());
-        spool.handOver(id, box); // visible from here on
-        unheard(message.extension()).add(id);
+        Path box;
+        synchronized (box(message.extension())) {
+            box = open(message.extension());
+            spool.handOver(id, box); // visible from here on
+            unheard(message.extension()).add(id);
+        }
         // the mailbox's entries are what the 201 promises. The spool's directory is not forced again:
         // should a power cut bring its entries back, start-up delivers them again, idempotently.
         DurableFiles.fsyncDirectory(box);
@@ -83,11 +93,36 @@ public final class Mailboxes {
         if (Files.exists(metadata)) {
             return false;
         }
-        Path box = open(message.extension());
-        DurableFiles.writeForced(box.resolve(message.id() + ".wav"), audio);
-        DurableFiles.writeForced(metadata, MessageFiles.bytes(message));
-        DurableFiles.fsyncDirectory(box);
-        unheard(message.extension()).add(message.id());
+        Path box;
+        synchronized (box(message.extension())) {
+            box = open(message.extension());
+        }
+        // written and forced under temporary names outside the mailbox's lock: a burst into one mailbox is
+        // not serialised on its disk writes; only the renames that make the message visible are
+        Path audioFile = box.resolve(message.id() + ".wav");
+        Path forcedAudio = null;
+        Path forcedMetadata = null;
+        try {
+            forcedAudio = DurableFiles.writeForcedBeside(audioFile, audio);
+            forcedMetadata = DurableFiles.writeForcedBeside(metadata, MessageFiles.bytes(message));
+            synchronized (box(message.extension())) {
+                if (Files.exists(metadata)) {
+                    return false; // stored meanwhile by a concurrent retry
+                }
+                DurableFiles.move(forcedAudio, audioFile);
+                DurableFiles.move(forcedMetadata, metadata);
+                forcedAudio = null;
+                forcedMetadata = null;
+                unheard(message.extension()).add(message.id());
+            }
+        } finally {
+            for (Path unused : new Path[] {forcedAudio, forcedMetadata}) {
+                if (unused != null) {
+                    Files.deleteIfExists(unused);
+                }
+            }
+        }
+        DurableFiles.fsyncDirectory(box); // the other changes to the mailbox need not wait for it
         return true;
     }
 
@@ -101,20 +136,26 @@ public final class Mailboxes {
         return mailbox(extension).resolve(id + ".wav");
     }
 
+    /** Marks the message heard; {@code 404} if it is not (or no longer) in the mailbox. */
     public VoicemailMessage markHeard(@Header("ext") String extension, @Header("id") String id) throws IOException {
-        VoicemailMessage heard = find(extension, id).asHeard();
-        DurableFiles.writeDurably(mailbox(extension).resolve(id + ".json"), MessageFiles.bytes(heard));
-        unheard(extension).remove(id);
-        return heard;
+        synchronized (box(extension)) { // not while it is being deleted: its metadata would come back without audio
+            VoicemailMessage heard = find(extension, id).asHeard();
+            DurableFiles.writeDurably(mailbox(extension).resolve(id + ".json"), MessageFiles.bytes(heard));
+            unheard(extension).remove(id);
+            return heard;
+        }
     }
 
+    /** Deletes the message and its audio; {@code 404} if it is not (or no longer) in the mailbox. */
     public void delete(@Header("ext") String extension, @Header("id") String id) throws IOException {
-        find(extension, id);
-        Path box = mailbox(extension);
-        Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
-        unheard(extension).remove(id);
-        Files.deleteIfExists(box.resolve(id + ".wav"));
-        DurableFiles.fsyncDirectory(box);
+        synchronized (box(extension)) {
+            find(extension, id);
+            Path box = mailbox(extension);
+            Files.delete(box.resolve(id + ".json")); // gone from the list first, then its audio
+            unheard(extension).remove(id);
+            Files.deleteIfExists(box.resolve(id + ".wav"));
+            DurableFiles.fsyncDirectory(box);
+        }
     }
 
     /**
@@ -149,32 +190,46 @@ public final class Mailboxes {
         return box;
     }
 
-    /** A mailbox's unheard message ids, read from its files the first time. */
+    /** The mailbox's lock and count (the map's lock is held for no I/O: other mailboxes are not held up). */
+    private Box box(String extension) {
+        Directory.requireExtensionSyntax(extension);
+        return boxes.computeIfAbsent(extension, ext -> new Box());
+    }
+
+    /** A mailbox's unheard message ids, read from its files the first time, under the mailbox's lock. */
     private Set<String> unheard(String extension) {
-        return unheardByMailbox.computeIfAbsent(extension, ext -> {
-            Set<String> ids = ConcurrentHashMap.newKeySet();
-            Path box = mailbox(ext);
-            if (!Files.isDirectory(box)) {
-                return ids;
+        Box box = box(extension);
+        synchronized (box) {
+            if (box.unheard == null) {
+                box.unheard = readUnheard(extension);
             }
-            try {
-                for (Path f : MessageFiles.metadataFiles(box)) {
-                    try {
-                        VoicemailMessage message = MessageFiles.read(f);
-                        if (!message.heard()) {
-                            ids.add(message.id());
-                        }
-                    } catch (NoSuchFileException deletedMeanwhile) {
-                        // not waiting
-                    } catch (IOException | RuntimeException unreadable) {
-                        LOG.warn("Left {} out of the waiting count: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read mailbox " + ext, e);
-            }
+            return box.unheard;
+        }
+    }
+
+    private Set<String> readUnheard(String extension) {
+        Set<String> ids = ConcurrentHashMap.newKeySet();
+        Path box = mailbox(extension);
+        if (!Files.isDirectory(box)) {
             return ids;
-        });
+        }
+        try {
+            for (Path f : MessageFiles.metadataFiles(box)) {
+                try {
+                    VoicemailMessage message = MessageFiles.read(f);
+                    if (!message.heard()) {
+                        ids.add(message.id());
+                    }
+                } catch (NoSuchFileException deletedMeanwhile) {
+                    // not waiting
+                } catch (IOException | RuntimeException unreadable) {
+                    LOG.warn("Left {} out of the waiting count: unreadable metadata ({})", f, Printable.of(unreadable.getMessage()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read mailbox " + extension, e);
+        }
+        return ids;
     }
 
     private VoicemailMessage find(String extension, String id) throws IOException {

@@ -11,7 +11,10 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.camel.component.netty.DefaultChannelHandlerFactory;
 import org.slf4j.Logger;
@@ -21,12 +24,14 @@ import org.slf4j.LoggerFactory;
  * What the data port holds at once, so that no client can exhaust its memory: at most
  * {@code maxConnections} open connections, and at most {@code maxBytesInFlight} bytes of request
  * bodies being received or processed (each request counts its declared length, or the largest body
- * the port takes if it declares none, from its head until its answer starts). Beyond either:
- * {@code 503} with {@code Retry-After}, and the connection closed. A kept-alive connection that sits
- * idle for {@code idleTimeout} after an answer (nothing read, nothing written) is closed.
+ * the port takes if it declares none, from its head until its final answer starts; a {@code 100
+ * Continue} is not one). Beyond either: {@code 503} with {@code Retry-After}, and the connection
+ * closed. A connection on which nothing is read for {@code idleTimeout} while the server waits for
+ * the client (after an answer, or for a body after a {@code 100 Continue}) is closed.
  *
- * <p>camel-netty-http puts it in each connection's pipeline after the HTTP decoder (endpoint option
- * {@code decoders}), after {@link io.vmesh.security.RequestHeadCheck}: a request refused on its head
+ * <p>camel-netty-http puts it in each connection's pipeline after the response encoder (endpoint
+ * option {@code encoders}), so that it sees answers as HTTP objects; inbound it comes after the
+ * decoders, {@link io.vmesh.security.RequestHeadCheck} among them: a request refused on its head
  * never counts here.
  */
 public final class DataPortLimits extends DefaultChannelHandlerFactory {
@@ -65,8 +70,10 @@ public final class DataPortLimits extends DefaultChannelHandlerFactory {
         /** Bytes this connection's current request holds of {@link #bytesInFlight}. */
         private long reserved;
         private ScheduledFuture<?> idle;
-        /** A request was read and its answer is not written yet. */
+        /** A request was read and its final answer is not written yet. */
         private boolean inRequest;
+        /** A {@code 100 Continue} was written and the request's body is not all read: the client is awaited. */
+        private boolean bodyAwaited;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -101,19 +108,31 @@ public final class DataPortLimits extends DefaultChannelHandlerFactory {
                 }
                 reserved = need;
                 inRequest = true;
+                bodyAwaited = false;
+            }
+            if (msg instanceof LastHttpContent) {
+                bodyAwaited = false;
+            } else if (bodyAwaited) {
+                armIdle(ctx); // a part of the body: the client is still awaited for the rest
             }
             super.channelRead(ctx, msg);
         }
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-            // the response encoder sits after this handler: what passes here are the answer's bytes. The
-            // first of them ends the request's hold on memory (its route is done with the body)
-            release();
-            inRequest = false;
+            // the response encoder sits before this handler: what passes here are the answer's HTTP objects
+            boolean interim = msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+            if (interim) {
+                bodyAwaited = inRequest; // the aggregator's 100 Continue: the request holds its bytes until its answer
+            } else {
+                // the final answer's first object ends the request's hold on memory (its route is done with the body)
+                release();
+                inRequest = false;
+                bodyAwaited = false;
+            }
             cancelIdle();
             promise = promise.unvoid().addListener(written -> {
-                if (ctx.channel().isActive() && !inRequest) {
+                if (ctx.channel().isActive() && (!inRequest || bodyAwaited)) {
                     armIdle(ctx);
                 }
             });
