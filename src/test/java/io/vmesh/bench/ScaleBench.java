@@ -12,6 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.vmesh.Audio;
 import io.vmesh.LargeTopology;
@@ -24,7 +29,9 @@ import static io.vmesh.bench.Benchmark.log;
  * The benchmark row {@code scale} (issue 15): {@code bench.scale.servers} real servers (12) in a
  * topology of {@code bench.scale.topology} entries (500), the others down. Per server: threads, RSS
  * and heap after a full GC when idle, time from launch to {@code /health}; the probes the company
- * sends at rest; then a backlog for several homes (threads with it), and a live change (a server
+ * sends at rest; then a message each for 16 homes at once (when each home's consumers started on hq,
+ * from its log, and when the message reached a running home), a backlog for the five of them that are
+ * down (threads with it), and a live change (a server
  * added that takes a range with messages waiting): how long until every running server has it in
  * force, and until the new server has its messages.
  */
@@ -104,24 +111,58 @@ final class ScaleBench {
                     + String.format(Locale.ROOT, "; 3-server topology %.1f", referenceCpuS));
             rows.put("scale: probes at rest, whole company (per s)", String.format(Locale.ROOT, "%.2f (%d servers, %.0f s)", probesPerS, running, restS));
 
-            // a backlog on hq for five homes that are down, and messages for every running server
+            // a message for each of 16 homes at once, none of which has a migration route on hq: the 11 other
+            // running servers and five that are down; then two more for each of those five (a backlog)
             List<Integer> downHomes = List.of(300, 301, 302, 303, 304);
+            Map<String, String> firstCalls = new LinkedHashMap<>(); // home -> extension
+            for (String site : sites.subList(1, sites.size())) {
+                firstCalls.put(site, site.equals("east") ? "2000" : String.valueOf(LargeTopology.firstExtension(Integer.parseInt(site.substring(5)))));
+            }
+            downHomes.forEach(n -> firstCalls.put(LargeTopology.siteId(n), String.valueOf(LargeTopology.firstExtension(n))));
+            ExecutorService switches = Executors.newFixedThreadPool(firstCalls.size());
+            Map<String, Future<String>> ids = new LinkedHashMap<>();
+            long sent = System.nanoTime();
+            firstCalls.forEach((home, ext) -> ids.put(home, switches.submit(() -> record(t, ext))));
+            List<String> toRunning = new ArrayList<>();
+            for (String site : sites.subList(1, sites.size())) {
+                toRunning.add(site + "/" + firstCalls.get(site) + "/" + ids.get(site).get());
+            }
+            for (String home : firstCalls.keySet()) {
+                ids.get(home).get();
+            }
+            switches.shutdown();
+            Map<String, Double> arrived = awaitAll(toRunning, Duration.ofSeconds(60));
             for (int n : downHomes) {
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < 2; i++) {
                     record(t, String.valueOf(LargeTopology.firstExtension(n)));
                 }
             }
-            long sent = System.nanoTime();
-            List<String> toRunning = new ArrayList<>();
-            for (String site : sites.subList(1, sites.size())) {
-                String ext = site.equals("east") ? "2000" : String.valueOf(LargeTopology.firstExtension(Integer.parseInt(site.substring(5))));
-                toRunning.add(site + "/" + ext + "/" + record(t, ext));
-            }
-            double delivered = awaitAll(t, toRunning, Duration.ofSeconds(60)) - (sent / 1e9);
             double hqThreads = status(servers.get("hq").pid(), "Threads:");
             rows.put("scale: hq with a backlog for 5 homes that are down, threads", String.format(Locale.ROOT, "%.0f", hqThreads));
+            // when each home's consumers started on hq, from its log line (ms after a message asked for the route)
+            Map<String, Double> consumersMs = new LinkedHashMap<>();
+            Pattern added = Pattern.compile("Migration route migrate-to-(\\S+) added: .* started (\\d+) ms after it was asked for \\((\\d+) ms of CPU\\)");
+            Map<String, Double> cpuMs = new LinkedHashMap<>();
+            for (String line : Files.readAllLines(servers.get("hq").log)) {
+                Matcher m = added.matcher(line);
+                if (m.find() && firstCalls.containsKey(m.group(1))) {
+                    consumersMs.putIfAbsent(m.group(1), Double.parseDouble(m.group(2)));
+                    cpuMs.putIfAbsent(m.group(1), Double.parseDouble(m.group(3)));
+                }
+            }
+            for (String home : firstCalls.keySet()) {
+                Double inMailbox = arrived.get(home);
+                log(String.format(Locale.ROOT, "scale: %s: consumers on hq started %s ms after its message was queued (%s ms of CPU)%s", home,
+                        consumersMs.containsKey(home) ? String.format(Locale.ROOT, "%.0f", consumersMs.get(home)) : "NOT SEEN",
+                        cpuMs.containsKey(home) ? String.format(Locale.ROOT, "%.0f", cpuMs.get(home)) : "?",
+                        inMailbox == null ? "" : String.format(Locale.ROOT, "; the message in its mailbox %.1f s after the calls", inMailbox - sent / 1e9)));
+            }
+            rows.put("scale: " + firstCalls.size() + " homes without a route get a message at once: their consumers started (ms after queued, max / mean)",
+                    consumersMs.size() < firstCalls.size() ? "NOT DONE: " + consumersMs.size() + " of " + firstCalls.size()
+                            : maxMean(consumersMs, "%.0f") + String.format(Locale.ROOT, "; CPU per addition %s ms", maxMean(cpuMs, "%.0f")));
+            double delivered = arrived.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow() - sent / 1e9;
             rows.put("scale: one message to each of " + (running - 1) + " running homes, all delivered (s)",
-                    String.format(Locale.ROOT, "%.1f (homes without a route before)", delivered));
+                    String.format(Locale.ROOT, "%.1f (sent at once with the 5 down homes' first)", delivered));
 
             // live: a server "late" joins and takes site-300's range, whose messages wait on hq
             String range = LargeTopology.firstExtension(300) + "-" + (LargeTopology.firstExtension(300) + 99);
@@ -182,7 +223,8 @@ final class ScaleBench {
     private static Map<String, Double> probes(TestTopology t, List<String> sites) throws Exception {
         Map<String, Double> probes = new LinkedHashMap<>();
         for (String site : sites) {
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(t.managementUrl(site) + "/observe/metrics")).build(),
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(t.managementUrl(site) + "/observe/metrics"))
+                            .header("Authorization", io.vmesh.Credentials.management()).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             probes.put(site, metrics.lines().filter(l -> l.startsWith("vmesh_peers_probes_total"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
@@ -204,21 +246,26 @@ final class ScaleBench {
         return body.substring(at, body.indexOf('"', at));
     }
 
-    /** Waits until each site/ext/id is in its home's mailbox; returns when (nanoTime / 1e9). */
-    private double awaitAll(TestTopology t, List<String> messages, Duration timeout) throws Exception {
+    /** Waits until each site/ext/id is in its home's mailbox; returns when each arrived (site -> nanoTime / 1e9, polled every 50 ms). */
+    private Map<String, Double> awaitAll(List<String> messages, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Double> arrived = new LinkedHashMap<>();
         List<String> remaining = new ArrayList<>(messages);
         while (!remaining.isEmpty() && System.nanoTime() < deadline) {
             remaining.removeIf(m -> {
                 String[] p = m.split("/");
-                return Files.exists(root.resolve(p[0]).resolve("mailboxes").resolve(p[1]).resolve(p[2] + ".json"));
+                if (Files.exists(root.resolve(p[0]).resolve("mailboxes").resolve(p[1]).resolve(p[2] + ".json"))) {
+                    arrived.put(p[0], System.nanoTime() / 1e9);
+                    return true;
+                }
+                return false;
             });
             Thread.sleep(50);
         }
         if (!remaining.isEmpty()) {
             throw new IllegalStateException("not delivered in " + timeout + ": " + remaining);
         }
-        return System.nanoTime() / 1e9;
+        return arrived;
     }
 
     private static long count(Path mailbox) throws Exception {
