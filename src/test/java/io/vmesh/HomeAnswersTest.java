@@ -202,6 +202,22 @@ class HomeAnswersTest {
         assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
     }
 
+    @Test
+    void aRecordingTooLongToShareABatchGoesAloneAndAShortOneInABatch() throws Exception {
+        answer.set(201);
+        // 150 s: 1.2 MB stored, over what one batch carries
+        byte[] longRecording = Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), 150);
+        var call = hq.postCall("hq-sw1", "callId=long-1&from=5551300&to=2300&state=NO_ANSWER", longRecording);
+        assertThat(call.statusCode()).isEqualTo(201);
+        String longId = JSON.readTree(call.body()).get("messageId").asText();
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + longId + ".json")));
+        String shortId = recordForEast("short-1");
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + shortId + ".json")));
+
+        assertThat(paths).containsExactly("/peer/voicemail", "/peer/voicemails");
+        assertThat(answered).containsExactly(201, 201);
+    }
+
     /** The operator's re-drive of a dead-lettered message (docs/operations.md). */
     @Test
     void deadLetterPutBackIntoTheSpoolIsSentAgainAfterARestart() throws Exception {

@@ -45,6 +45,12 @@ public final class HomeBatches {
     /** Batches on their way to one home at once: one being answered while the next is sent. */
     static final int IN_FLIGHT = 2;
     static final long SINGLE_FOR_SECONDS = 60;
+    /**
+     * The most audio one batch carries (its messages' bytes together): a batch of 5 s recordings holds
+     * the batch size, of 30 s ones four; the body stays well under the home's limit and G1's humongous
+     * objects (half a heap region) on a small heap.
+     */
+    public static final int MAX_BATCH_AUDIO_BYTES = 1 << 20;
 
     private final int size;
     private final long answerTimeoutMs;
@@ -74,6 +80,7 @@ public final class HomeBatches {
         final String homeUrl;
         final List<Item> items = new ArrayList<>();
         final Set<String> ids = new HashSet<>();
+        long audioBytes;
         /** Completed when the batch may go: its first member sends it. */
         final CompletableFuture<Void> turn = new CompletableFuture<>();
         final CompletableFuture<Map<String, Outcome>> answer = new CompletableFuture<>();
@@ -84,7 +91,16 @@ public final class HomeBatches {
         }
     }
 
-    /** Whether messages for {@code home} go in batches (step alone-or-in-batch of send-to-home). */
+    /**
+     * Whether this message for {@code home} goes in a batch (step alone-or-in-batch of send-to-home): not
+     * if its audio is larger than {@link #MAX_BATCH_AUDIO_BYTES} (a long recording goes alone, so that
+     * no batch, base64 in JSON, outgrows the home's body limit and is refused whole again and again).
+     */
+    public boolean takesBatches(String home, byte[] audio) {
+        return (audio == null || audio.length <= MAX_BATCH_AUDIO_BYTES) && takesBatches(home);
+    }
+
+    /** Whether messages for {@code home} go in batches: batches on, and no 404 to a batch lately. */
     public boolean takesBatches(String home) {
         Long until = singleUntil.get(home);
         if (until != null && System.nanoTime() - until >= 0) {
@@ -109,13 +125,15 @@ public final class HomeBatches {
             Home h = homes.computeIfAbsent(home, k -> new Home());
             batch = h.waiting.peekLast();
             // the same message twice (a duplicated queue entry) goes in another batch
-            if (batch == null || batch.items.size() >= size || batch.ids.contains(item.messageId())) {
+            if (batch == null || batch.items.size() >= size || batch.ids.contains(item.messageId())
+                    || batch.audioBytes + item.audio().length > MAX_BATCH_AUDIO_BYTES) {
                 batch = new Batch(home, exchange.getVariable("homeUrl", String.class));
                 h.waiting.addLast(batch);
                 first = true;
             }
             batch.items.add(item);
             batch.ids.add(item.messageId());
+            batch.audioBytes += item.audio().length;
             startNext(h);
         }
         if (first) {
