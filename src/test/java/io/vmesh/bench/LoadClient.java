@@ -134,7 +134,14 @@ final class LoadClient {
                 }
                 failure = r.statusCode() + " " + r.body();
             } catch (java.io.IOException e) {
+                // a refused upload's connection is closed while its body is still being sent (the data port's
+                // cap on bytes in flight): the switch keeps the recording and sends it again, as for a 503
                 failure = e.toString();
+                if (System.nanoTime() - firstTry < TimeUnit.SECONDS.toNanos(120)) {
+                    rErr.incrementAndGet();
+                    Thread.sleep(200);
+                    continue;
+                }
             }
             rErr.incrementAndGet();
             if (attempt >= 5) {
