@@ -76,7 +76,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
     private long awayProbeIntervalMs;
     @PropertyInject(value = "vmesh.migration.idle-stop-after", defaultValue = "60000")
     private long idleStopAfterMs;
-    @PropertyInject(value = "vmesh.migration.batch-size", defaultValue = "1")
+    @PropertyInject(value = "vmesh.migration.batch-size", defaultValue = "8")
     private int batchSize;
     @PropertyInject(value = "vmesh.migration.request-timeout-ms", defaultValue = "30000")
     private long requestTimeoutMs;
