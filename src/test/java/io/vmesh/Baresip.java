@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Debian's baresip as the caller or the phone: a config directory of its own (modules menu, account,
  * g711, aufile, mwi; everything on 127.0.0.1), one account with a switch's digest credentials and no
- * registration. Its output goes to {@code baresip.log} in that directory.
+ * registration. Its output, with every SIP message it sends and receives ({@code -s}), goes to
+ * {@code baresip.log} in that directory: what a failing test prints.
  */
 final class Baresip implements AutoCloseable {
 
@@ -58,7 +59,7 @@ final class Baresip implements AutoCloseable {
 
     /** Starts baresip; it runs the commands (e.g. {@code /dial sip:...}) and quits after {@code quitAfter}, hanging up. */
     Baresip start(Duration quitAfter, String... commands) {
-        List<String> command = new ArrayList<>(List.of("baresip", "-f", dir.toString(), "-t", String.valueOf(quitAfter.toSeconds())));
+        List<String> command = new ArrayList<>(List.of("baresip", "-s", "-f", dir.toString(), "-t", String.valueOf(quitAfter.toSeconds())));
         for (String c : commands) {
             command.add("-e");
             command.add(c);

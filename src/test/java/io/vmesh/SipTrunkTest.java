@@ -133,8 +133,10 @@ class SipTrunkTest {
         String[] hostPort = topology.sipAddress("hq").split(":");
         try (RawSubscriber phone = new RawSubscriber(new java.net.InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), ext)) {
             assertThat(phone.subscribe(2, "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 200").contains("Expires: 2");
-            assertThat(phone.awaitNotify("Subscription-State: active", 5000)).contains("Voice-Message: 0/0")
-                    .contains("Content-Type: application/simple-message-summary");
+            String first = phone.awaitNotify("Subscription-State: active", 5000);
+            assertThat(first).contains("Voice-Message: 0/0").contains("Content-Type: application/simple-message-summary");
+            assertThat(first.lines().filter(l -> l.regionMatches(true, 0, "Contact:", 0, 8) || l.startsWith("m:")))
+                    .as("a NOTIFY has one Contact, the mailbox's").containsExactly("Contact: <sip:" + ext + "@" + topology.sipAddress("hq") + ">");
 
             assertThat(phone.subscribe(3, "hq-sw1", "demo-hq-sw1")).startsWith("SIP/2.0 200").contains("Expires: 3");
             phone.awaitNotify("Subscription-State: active", 5000);

@@ -239,7 +239,7 @@ public final class MessageSummaries {
                 state.setReasonCode(reason);
             }
             notify.addHeader(state);
-            notify.addHeader(trunk.contact(s.extension));
+            notify.setHeader(trunk.contact(s.extension)); // in place of the stack's own: one Contact, the mailbox's
             String body = "Messages-Waiting: " + (counts.newMessages() > 0 ? "yes" : "no") + "\r\n"
                     + "Message-Account: sip:" + s.extension + "@" + trunk.host() + ":" + trunk.port() + "\r\n"
                     + "Voice-Message: " + counts.newMessages() + "/" + counts.oldMessages() + "\r\n";
