@@ -116,9 +116,11 @@ public final class PeerBatch {
 
     /**
      * Makes the exchange the message's single request from {@code peer}: the headers
-     * {@code receive-migration} reads, and the audio as the body.
+     * {@code receive-migration} reads, and the audio as the body; its id is the variable
+     * {@code batchMessageId}, by which {@link BatchOutcomes} answers for it.
      */
     public void asSingleRequest(@Body Item item, @Variable("peer") String peer, Message request) {
+        request.getExchange().setVariable("batchMessageId", item.messageId());
         request.setHeader(PeerAuthentication.PEER, peer);
         request.setHeader(PeerAuthentication.TIMESTAMP, item.timestamp());
         request.setHeader(PeerAuthentication.SIGNATURE, item.signature());
