@@ -12,6 +12,7 @@ import io.vmesh.topology.Directory;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,6 +32,9 @@ public final class PeerIntake {
 
     private static final String FIELD = "field ";
     private static final long MAX_DURATION_MS = 24L * 3600 * 1000;
+    // compiled once: String.matches compiles its pattern at every call, twice per message received
+    private static final Pattern EXTENSION = Pattern.compile("[0-9]{1,15}");
+    private static final Pattern SOURCE_ENCODING = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
 
     private final String site;
     private final Directory directory;
@@ -52,7 +56,7 @@ public final class PeerIntake {
         CallRequests.requireCaller(FIELD + "'from'", message.from());
         CallRequests.requireId(FIELD + "'switchId'", message.switchId());
         CallRequests.requireId(FIELD + "'recordedBy'", message.recordedBy());
-        if (message.extension() == null || !message.extension().matches("[0-9]{1,15}")) {
+        if (message.extension() == null || !EXTENSION.matcher(message.extension()).matches()) {
             throw RejectedRequest.badRequest(FIELD + "'extension' must be digits, got '" + Printable.of(message.extension()) + "'");
         }
         try {
@@ -64,7 +68,7 @@ public final class PeerIntake {
         if (message.durationMs() < 0 || message.durationMs() > MAX_DURATION_MS) {
             throw RejectedRequest.badRequest(FIELD + "'durationMs' must be 0 to " + MAX_DURATION_MS + ", got " + message.durationMs());
         }
-        if (message.sourceEncoding() != null && !message.sourceEncoding().matches("[A-Za-z0-9_.-]{1,32}")) {
+        if (message.sourceEncoding() != null && !SOURCE_ENCODING.matcher(message.sourceEncoding()).matches()) {
             throw RejectedRequest.badRequest(FIELD + "'sourceEncoding' must be 1 to 32 letters, digits or _.-, got '"
                     + Printable.of(message.sourceEncoding()) + "'");
         }
