@@ -39,6 +39,12 @@ public final class PeerAuthentication {
     private final long maxSkewMillis;
     /** Signatures seen within the accepted window, oldest first: a second use is a replay. */
     private final Map<String, Long> seen = new LinkedHashMap<>();
+    /**
+     * HMAC-SHA256 keyed with the cluster secret, one per thread (doFinal leaves it ready for the next):
+     * not looked up among the security providers and keyed again for each of the two or three
+     * signatures a message takes.
+     */
+    private final ThreadLocal<Mac> hmac = ThreadLocal.withInitial(this::keyedMac);
 
     public PeerAuthentication(String site, Directory directory, Secrets secrets, Duration maxSkew) {
         this.site = site;
@@ -125,13 +131,17 @@ public final class PeerAuthentication {
 
     public String signature(String method, String path, String peer, String timestamp, String messageId, String metadata,
                             String bodyDigest) {
+        String canonical = method + "\n" + path + "\n" + peer + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
+                + Sha256.hex((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
+                + (bodyDigest == null ? "" : bodyDigest);
+        return HexFormat.of().formatHex(hmac.get().doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private Mac keyedMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secrets.clusterSecret(), "HmacSHA256"));
-            String canonical = method + "\n" + path + "\n" + peer + "\n" + timestamp + "\n" + (messageId == null ? "" : messageId) + "\n"
-                    + Sha256.hex((metadata == null ? "" : metadata).getBytes(StandardCharsets.UTF_8)) + "\n"
-                    + (bodyDigest == null ? "" : bodyDigest);
-            return HexFormat.of().formatHex(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);
         }
