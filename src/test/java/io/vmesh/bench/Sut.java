@@ -51,9 +51,9 @@ interface Sut extends AutoCloseable {
     static double heapMbAfterGc(long pid) throws Exception {
         run("jcmd", String.valueOf(pid), "GC.run");
         String info = run("jcmd", String.valueOf(pid), "GC.heap_info");
-        // Serial GC prints a line per generation; G1 one "garbage-first heap" line ("total 262144K, used ..." up to
-        // JDK 17, "total reserved 262144K, committed ..., used ..." in later JDKs)
-        Matcher m = Pattern.compile("(?:generation|garbage-first heap)\\s+total [^\\n]*?used (\\d+)K").matcher(info);
+        // Serial GC prints a line per generation, Parallel GC one per PSYoungGen and ParOldGen; G1 one "garbage-first
+        // heap" line ("total 262144K, used ..." up to JDK 17, "total reserved 262144K, committed ..., used ..." in later JDKs)
+        Matcher m = Pattern.compile("(?:generation|PSYoungGen|ParOldGen|garbage-first heap)\\s+total [^\\n]*?used (\\d+)K").matcher(info);
         long kb = 0;
         boolean found = false;
         while (m.find()) {
