@@ -203,6 +203,27 @@ class HomeAnswersTest {
     }
 
     @Test
+    void homeOfAnEarlierVersionThatCannotReadTheBatchGetsOneMessagePerRequest() throws Exception {
+        east.removeContext("/peer/voicemails");
+        east.createContext("/peer/voicemails", exchange -> { // as a home reading only base64 audio in JSON answers
+            exchange.getRequestBody().readAllBytes();
+            paths.add("/peer/voicemails 400");
+            byte[] body = "{\"error\":\"every message of a batch has a messageId and its audio\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(400, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        answer.set(201);
+        String id = recordForEast("earlier-format");
+
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + id + ".json")));
+
+        assertThat(paths).containsExactly("/peer/voicemails 400", "/peer/voicemail");
+        assertThat(answered).containsExactly(201);
+        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
+    }
+
+    @Test
     void aRecordingTooLongToShareABatchGoesAloneAndAShortOneInABatch() throws Exception {
         answer.set(201);
         // 150 s: 1.2 MB stored, over what one batch carries

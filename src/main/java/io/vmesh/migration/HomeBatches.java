@@ -34,8 +34,9 @@ import org.apache.camel.ProducerTemplate;
  * queue entry commits only if its own message was stored.
  *
  * <p>A home that answers a batch 404 does not serve {@code /peer/voicemails} (an earlier version,
- * or one stopping): that batch's messages are retried as for any 404, and for the next
- * {@value #SINGLE_FOR_SECONDS} s the home is sent one message per request ({@link #takesBatches}).
+ * or one stopping); one that answers 400 or 415 cannot read it (an earlier version's batch format):
+ * that batch's messages are retried, and for the next {@value #SINGLE_FOR_SECONDS} s the home is
+ * sent one message per request ({@link #takesBatches}).
  *
  * <p>A batch the home refuses as a whole (400, 413, 415, 422: no single message's fault) leaves every
  * message in it waiting as if the home were away (502), never dead-lettered for it.
@@ -94,13 +95,13 @@ public final class HomeBatches {
     /**
      * Whether this message for {@code home} goes in a batch (step alone-or-in-batch of send-to-home): not
      * if its audio is larger than {@link #MAX_BATCH_AUDIO_BYTES} (a long recording goes alone, so that
-     * no batch, base64 in JSON, outgrows the home's body limit and is refused whole again and again).
+     * no batch outgrows the home's body limit and is refused whole again and again).
      */
     public boolean takesBatches(String home, byte[] audio) {
         return (audio == null || audio.length <= MAX_BATCH_AUDIO_BYTES) && takesBatches(home);
     }
 
-    /** Whether messages for {@code home} go in batches: batches on, and no 404 to a batch lately. */
+    /** Whether messages for {@code home} go in batches: batches on, and no 404, 400 or 415 to a batch lately. */
     public boolean takesBatches(String home) {
         Long until = singleUntil.get(home);
         if (until != null && System.nanoTime() - until >= 0) {
@@ -199,7 +200,7 @@ public final class HomeBatches {
             }
             Integer status = answered.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
             int code = status == null ? 502 : status;
-            if (code == 404) {
+            if (code == 404 || code == 400 || code == 415) {
                 singleUntil.put(batch.home, System.nanoTime() + TimeUnit.SECONDS.toNanos(SINGLE_FOR_SECONDS));
             }
             Map<String, Outcome> outcomes = code >= 200 && code < 300
