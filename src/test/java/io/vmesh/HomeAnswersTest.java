@@ -226,8 +226,8 @@ class HomeAnswersTest {
     @Test
     void aRecordingTooLongToShareABatchGoesAloneAndAShortOneInABatch() throws Exception {
         answer.set(201);
-        // 150 s: 1.2 MB stored, over what one batch carries
-        byte[] longRecording = Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), 150);
+        // 20 s: 160 KB stored (mu-law), over the 128 KiB of the longest recording that goes in a batch
+        byte[] longRecording = Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), 20);
         var call = hq.postCall("hq-sw1", "callId=long-1&from=5551300&to=2300&state=NO_ANSWER", longRecording);
         assertThat(call.statusCode()).isEqualTo(201);
         String longId = JSON.readTree(call.body()).get("messageId").asText();
