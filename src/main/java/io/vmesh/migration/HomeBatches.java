@@ -101,7 +101,7 @@ public final class HomeBatches {
      * sent alone they go as many at once as there are consumers instead of {@value #IN_FLIGHT} batches'
      * worth (with 30 s recordings in batches, a concurrent record-and-migrate run lost a fifth of its rate).
      */
-    public boolean takesBatches(String home, byte[] audio) {
+    public boolean goesInBatch(@org.apache.camel.Variable("home") String home, @org.apache.camel.Body byte[] audio) {
         return (audio == null || audio.length <= BATCHED_AUDIO_BYTES) && takesBatches(home);
     }
 
