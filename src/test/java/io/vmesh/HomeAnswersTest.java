@@ -203,10 +203,31 @@ class HomeAnswersTest {
     }
 
     @Test
+    void homeOfAnEarlierVersionThatCannotReadTheBatchGetsOneMessagePerRequest() throws Exception {
+        east.removeContext("/peer/voicemails");
+        east.createContext("/peer/voicemails", exchange -> { // as a home reading only base64 audio in JSON answers
+            exchange.getRequestBody().readAllBytes();
+            paths.add("/peer/voicemails 400");
+            byte[] body = "{\"error\":\"every message of a batch has a messageId and its audio\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(400, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        answer.set(201);
+        String id = recordForEast("earlier-format");
+
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + id + ".json")));
+
+        assertThat(paths).containsExactly("/peer/voicemails 400", "/peer/voicemail");
+        assertThat(answered).containsExactly(201);
+        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
+    }
+
+    @Test
     void aRecordingTooLongToShareABatchGoesAloneAndAShortOneInABatch() throws Exception {
         answer.set(201);
-        // 150 s: 1.2 MB stored, over what one batch carries
-        byte[] longRecording = Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), 150);
+        // 20 s: 160 KB stored (mu-law), over the 128 KiB of the longest recording that goes in a batch
+        byte[] longRecording = Audio.wav(Audio.format(javax.sound.sampled.AudioFormat.Encoding.PCM_SIGNED, 8000f, 16, 1), 20);
         var call = hq.postCall("hq-sw1", "callId=long-1&from=5551300&to=2300&state=NO_ANSWER", longRecording);
         assertThat(call.statusCode()).isEqualTo(201);
         String longId = JSON.readTree(call.body()).get("messageId").asText();

@@ -135,40 +135,42 @@ class MailboxApiTest extends OneSiteTest {
     }
 
     @Test
-    void heardAndDeletedAtOnceAMessageLeavesNothingBehindAndEveryOtherDeleteIs404() throws Exception {
+    void heardPlayedAndDeletedAtOnceAMessageLeavesNothingBehindAndEveryOtherDeleteOrPlaybackIs404() throws Exception {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             ids.add(leaveMessage("1603", "55506" + (10 + i), "speech-01.wav"));
         }
         hq.get("/mailboxes/1603/mwi"); // sets the owner's PIN
         String owner = Credentials.mailbox("1603", Credentials.OWNER_PIN);
-        // each message raced from an address of its own, which has opened the mailbox before: 36
+        // each message raced from an address of its own, which has opened the mailbox before: 48
         // requests at once from one address would be held back as guessing (docs/security.md)
         List<FromAddress> phones = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
             phones.add(new FromAddress("127.0.4." + (i + 1)));
             assertThat(phones.get(i).send(hq.dataPort(), "GET", "/mailboxes/1603/mwi", owner).status()).isEqualTo(200);
         }
-        ExecutorService requests = Executors.newFixedThreadPool(3 * ids.size());
+        ExecutorService requests = Executors.newFixedThreadPool(4 * ids.size());
         try {
-            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(3 * ids.size());
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(4 * ids.size());
             List<List<Future<Integer>>> answers = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 FromAddress phone = phones.get(i);
                 String message = "/mailboxes/1603/messages/" + ids.get(i);
-                List<Future<Integer>> three = new ArrayList<>();
-                for (String[] request : new String[][] {{"POST", message + "/heard"}, {"DELETE", message}, {"DELETE", message}}) {
-                    three.add(requests.submit(() -> {
+                List<Future<Integer>> four = new ArrayList<>();
+                for (String[] request : new String[][] {{"POST", message + "/heard"}, {"DELETE", message}, {"DELETE", message},
+                        {"GET", message + "/audio"}}) {
+                    four.add(requests.submit(() -> {
                         together.await();
                         return phone.send(hq.dataPort(), request[0], request[1], owner).status();
                     }));
                 }
-                answers.add(three);
+                answers.add(four);
             }
-            for (List<Future<Integer>> three : answers) {
-                assertThat(three.get(0).get(60, TimeUnit.SECONDS)).as("heard: before or after its deletion").isIn(200, 404);
-                assertThat(List.of(three.get(1).get(60, TimeUnit.SECONDS), three.get(2).get(60, TimeUnit.SECONDS)))
+            for (List<Future<Integer>> four : answers) {
+                assertThat(four.get(0).get(60, TimeUnit.SECONDS)).as("heard: before or after its deletion").isIn(200, 404);
+                assertThat(List.of(four.get(1).get(60, TimeUnit.SECONDS), four.get(2).get(60, TimeUnit.SECONDS)))
                         .as("one delete, then not found").containsExactlyInAnyOrder(204, 404);
+                assertThat(four.get(3).get(60, TimeUnit.SECONDS)).as("played: before or after its deletion").isIn(200, 404);
             }
         } finally {
             requests.shutdownNow();

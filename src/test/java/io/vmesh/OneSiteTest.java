@@ -17,7 +17,8 @@ import static org.awaitility.Awaitility.await;
  * Tests against one server, hq, with the shipped configuration, the real routes and beans started
  * once for the class by the Camel test kit; {@link #hq} is its data port's client.
  */
-@CamelMainTest(propertyPlaceholderLocations = {"file:target/route-tests/one-site/hq.properties",
+// one site per test JVM: the suite runs two at once (the pom's forkCount), and two of these classes may run side by side
+@CamelMainTest(propertyPlaceholderLocations = {"file:target/route-tests/one-site-${vmesh.test.fork}/hq.properties",
         "file:camel-config/application.properties"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class OneSiteTest {
@@ -30,7 +31,7 @@ abstract class OneSiteTest {
 
     @BeforeAll
     static void prepareHq() {
-        site = RouteTestSite.prepare("one-site"); // before the test kit starts Camel with its properties
+        site = RouteTestSite.prepare("one-site-fork-" + TestTopology.forkNumber()); // before the test kit starts Camel with its properties
         hq = site.client();
     }
 

@@ -102,8 +102,14 @@ public final class TestTopology {
      * two never hand out the same port, and none from the shipped RTP range (20000-20999), where
      * the servers' calls bind their media.
      */
+    /** Which of the pom's test JVMs this is: 1 or 2 ({@code vmesh.test.fork} = {@code fork-<n>}), 1 outside Maven. */
+    static int forkNumber() {
+        String digits = System.getProperty("vmesh.test.fork", "").replaceAll("\\D", "");
+        return digits.isEmpty() ? 1 : Integer.parseInt(digits);
+    }
+
     public static int freePort() {
-        int fork = Math.max(1, Math.min(2, Integer.getInteger("vmesh.test.fork", 1)));
+        int fork = Math.max(1, Math.min(2, forkNumber()));
         int from = 15000 + (fork - 1) * 8000;
         int to = from + 8000;
         var random = java.util.concurrent.ThreadLocalRandom.current();

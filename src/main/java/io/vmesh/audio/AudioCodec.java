@@ -112,36 +112,29 @@ public final class AudioCodec {
         throw new RejectedRequest(415, "migrated audio must be the stored G.711 mu-law WAV (8 or 16 kHz mono)");
     }
 
-    /** A stored message as PCM 16-bit 8 kHz mono WAV, ready to play. */
-    public byte[] decodeForPlayback(Path storedWav) throws IOException {
-        return decodeForPlayback(storedWav, null);
-    }
-
     /**
      * A stored message as PCM 16-bit mono WAV at the rate asked for ({@code ?rate=}): 8000 Hz (the
      * default) or 16000 Hz. A wideband message is narrowed through SoX's low-pass filter for 8 kHz;
      * a narrowband one asked for at 16 kHz is resampled up, with nothing above 4 kHz.
      */
-    public byte[] decodeForPlayback(Path storedWav, String rate) throws IOException {
+    public byte[] decodeForPlayback(byte[] storedWav, String rate) throws IOException {
         int wanted = playbackRate(rate);
         byte[] pcm;
         int storedRate;
-        try (InputStream in = Files.newInputStream(storedWav);
-             AudioInputStream stored = Sound.open(new java.io.BufferedInputStream(in))) {
+        try (AudioInputStream stored = Sound.open(new ByteArrayInputStream(storedWav))) {
             storedRate = (int) stored.getFormat().getSampleRate();
             try (AudioInputStream decoded = Sound.convert(pcm16(storedRate), stored)) {
                 pcm = decoded.readAllBytes();
             }
         } catch (UnsupportedAudioFileException e) {
-            throw new IOException("stored message " + storedWav.getFileName() + " is not a WAV", e);
+            throw new IOException("a stored message is not a WAV", e);
         }
         if (storedRate != wanted) {
             long bound = (long) pcm.length * wanted / storedRate + 4096;
             try {
                 pcm = sox.resample(pcm, storedRate, wanted, bound).pcm();
             } catch (Sox.Failed e) {
-                throw new IOException("stored message " + storedWav.getFileName() + " could not be resampled to "
-                        + wanted + " Hz: " + e.getMessage());
+                throw new IOException("a stored message could not be resampled to " + wanted + " Hz: " + e.getMessage());
             }
         }
         return toWav(pcm, pcm16(wanted));

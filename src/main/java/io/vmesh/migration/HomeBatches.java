@@ -34,8 +34,9 @@ import org.apache.camel.ProducerTemplate;
  * queue entry commits only if its own message was stored.
  *
  * <p>A home that answers a batch 404 does not serve {@code /peer/voicemails} (an earlier version,
- * or one stopping): that batch's messages are retried as for any 404, and for the next
- * {@value #SINGLE_FOR_SECONDS} s the home is sent one message per request ({@link #takesBatches}).
+ * or one stopping); one that answers 400 or 415 cannot read it (an earlier version's batch format):
+ * that batch's messages are retried, and for the next {@value #SINGLE_FOR_SECONDS} s the home is
+ * sent one message per request ({@link #takesBatches}).
  *
  * <p>A batch the home refuses as a whole (400, 413, 415, 422: no single message's fault) leaves every
  * message in it waiting as if the home were away (502), never dead-lettered for it.
@@ -46,11 +47,13 @@ public final class HomeBatches {
     static final int IN_FLIGHT = 2;
     static final long SINGLE_FOR_SECONDS = 60;
     /**
-     * The most audio one batch carries (its messages' bytes together): a batch of 5 s recordings holds
-     * the batch size, of 30 s ones four; the body stays well under the home's limit and G1's humongous
-     * objects (half a heap region) on a small heap.
+     * The most audio one batch carries (its messages' bytes together): the batch size of 5 s recordings,
+     * at least four of the longest that go in batches; the body stays well under the home's limit and
+     * G1's humongous objects (half a heap region) on a small heap.
      */
     public static final int MAX_BATCH_AUDIO_BYTES = 1 << 20;
+    /** The largest recording that goes in a batch: 128 KiB, 16 s as stored (mu-law, 8 kHz): a 5 s one does, a 30 s one goes alone. */
+    public static final int BATCHED_AUDIO_BYTES = 1 << 17;
 
     private final int size;
     private final long answerTimeoutMs;
@@ -93,14 +96,16 @@ public final class HomeBatches {
 
     /**
      * Whether this message for {@code home} goes in a batch (step alone-or-in-batch of send-to-home): not
-     * if its audio is larger than {@link #MAX_BATCH_AUDIO_BYTES} (a long recording goes alone, so that
-     * no batch, base64 in JSON, outgrows the home's body limit and is refused whole again and again).
+     * if its audio is over {@link #BATCHED_AUDIO_BYTES}. A batch saves each message a request of its
+     * own, which matters for short recordings; for long ones the bytes cost more than the request, and
+     * sent alone they go as many at once as there are consumers instead of {@value #IN_FLIGHT} batches'
+     * worth (with 30 s recordings in batches, a concurrent record-and-migrate run lost a fifth of its rate).
      */
-    public boolean takesBatches(String home, byte[] audio) {
-        return (audio == null || audio.length <= MAX_BATCH_AUDIO_BYTES) && takesBatches(home);
+    public boolean goesInBatch(@org.apache.camel.Variable("home") String home, @org.apache.camel.Body byte[] audio) {
+        return (audio == null || audio.length <= BATCHED_AUDIO_BYTES) && takesBatches(home);
     }
 
-    /** Whether messages for {@code home} go in batches: batches on, and no 404 to a batch lately. */
+    /** Whether messages for {@code home} go in batches: batches on, and no 404, 400 or 415 to a batch lately. */
     public boolean takesBatches(String home) {
         Long until = singleUntil.get(home);
         if (until != null && System.nanoTime() - until >= 0) {
@@ -199,7 +204,7 @@ public final class HomeBatches {
             }
             Integer status = answered.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
             int code = status == null ? 502 : status;
-            if (code == 404) {
+            if (code == 404 || code == 400 || code == 415) {
                 singleUntil.put(batch.home, System.nanoTime() + TimeUnit.SECONDS.toNanos(SINGLE_FOR_SECONDS));
             }
             Map<String, Outcome> outcomes = code >= 200 && code < 300

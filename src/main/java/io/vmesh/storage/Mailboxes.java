@@ -131,9 +131,14 @@ public final class Mailboxes {
         return Files.isDirectory(box) ? MessageFiles.readAll(box, true) : List.of();
     }
 
-    public Path audioFile(@Header("ext") String extension, @Header("id") String id) throws IOException {
+    /** The stored audio of a message; {@code 404} if it is not (or no longer: deleted meanwhile) in the mailbox. */
+    public byte[] storedAudio(@Header("ext") String extension, @Header("id") String id) throws IOException {
         find(extension, id);
-        return mailbox(extension).resolve(id + ".wav");
+        try {
+            return Files.readAllBytes(mailbox(extension).resolve(id + ".wav"));
+        } catch (NoSuchFileException deletedMeanwhile) {
+            throw RejectedRequest.notFound("no message " + id + " in mailbox " + extension);
+        }
     }
 
     /** Marks the message heard; {@code 404} if it is not (or no longer) in the mailbox. */

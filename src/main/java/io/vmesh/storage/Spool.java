@@ -104,6 +104,11 @@ public final class Spool {
         return dir.resolve(id + ".wav");
     }
 
+    /** The spooled message's audio, read whole in one go (its size is known): the body of its migration. */
+    public byte[] audioBytes(@Variable("messageId") String id) throws IOException {
+        return Files.readAllBytes(audio(id));
+    }
+
     /**
      * FIG. 4 step 445: the spooled message to migrate, or null if it was migrated or dead-lettered
      * already (a queue entry redelivered after a crash, or queued twice). A queue entry with neither is {@link Undeliverable}.

@@ -167,6 +167,17 @@ public final class Directory {
                 .orElseThrow(() -> RejectedRequest.notFound("extension " + extension + " is not in the directory"));
     }
 
+    /**
+     * Whether the topology now homes the extension of the message being migrated elsewhere than on
+     * {@code home}, the server its queue entry is for (steps home-changed and still-its-home of the
+     * migration routes): a plain bean call, where a {@code ${bean:...}} in a predicate cost every
+     * message a parse of its method expression.
+     */
+    public boolean homedElsewhere(@org.apache.camel.language.simple.Simple("${variable.message.extension}") String extension,
+                                  @org.apache.camel.Variable("home") String home) {
+        return !homeOf(extension).equals(home);
+    }
+
     /** The extension's setting for step 410: false for a range marked {@code voicemail: false} (a lobby phone, say). */
     public boolean takesVoicemail(String extension) {
         requireExtensionSyntax(extension);
