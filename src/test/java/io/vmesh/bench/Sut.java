@@ -35,11 +35,11 @@ interface Sut extends AutoCloseable {
     void close() throws Exception;
 
     /**
-     * The servers' JVM options, the same for both systems: as an operator runs vmesh (the JDK's default
-     * garbage collector and JIT compilers), with the heap the targets are stated for.
+     * The servers' JVM options, the same for both systems: as an operator runs vmesh (bin/vmesh's parallel
+     * garbage collector, the JDK's JIT compilers), with the heap the targets are stated for.
      * {@code -Dbench.jvm="..."} changes them, e.g. to the process tests' {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1}.
      */
-    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm", "-Xmx256m").trim().split("\\s+"));
+    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm", "-Xmx256m -XX:+UseParallelGC").trim().split("\\s+"));
 
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
