@@ -51,8 +51,10 @@ public final class Benchmark {
      * measured rows see servers in their steady state. After one round, and still after three, the JIT
      * compilers took 20-37% of a vmesh server's CPU during the measured rows (thousands of Camel,
      * netty, ActiveMQ and Jackson methods still being compiled on two busy cores; docs/performance.md).
+     * After eight, the home's C2 compiler still took 41% of its CPU in the migrate row (migrate_ratio
+     * 0.64); after 24, 1.6 ms of CPU per message instead of 2.9-6.0 (migrate_ratio 0.92).
      */
-    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 8);
+    final int warmupRounds = Integer.getInteger("bench.warmupRounds", 24);
     /**
      * Which workloads run (default all): warmup, record, migrate, paced, sizes, drain30, growth, drain, outage,
      * postfix (the same two drains by two Postfix instances, each right after vmesh's; {@link PostfixSut}),
