@@ -51,9 +51,9 @@ public final class HomeBatches {
      * at least four of the longest that go in batches; the body stays well under the home's limit and
      * G1's humongous objects (half a heap region) on a small heap.
      */
-    public static final int MAX_BATCH_AUDIO_BYTES = 1 << 20;
+    static final int MAX_BATCH_AUDIO_BYTES = 1 << 20;
     /** The largest recording that goes in a batch: 128 KiB, 16 s as stored (mu-law, 8 kHz): a 5 s one does, a 30 s one goes alone. */
-    public static final int BATCHED_AUDIO_BYTES = 1 << 17;
+    static final int BATCHED_AUDIO_BYTES = 1 << 17;
 
     private final int size;
     private final long answerTimeoutMs;
@@ -106,7 +106,7 @@ public final class HomeBatches {
     }
 
     /** Whether messages for {@code home} go in batches: batches on, and no 404, 400 or 415 to a batch lately. */
-    public boolean takesBatches(String home) {
+    private boolean takesBatches(String home) {
         Long until = singleUntil.get(home);
         if (until != null && System.nanoTime() - until >= 0) {
             singleUntil.remove(home, until);

@@ -99,7 +99,7 @@ public final class Spool {
     }
 
     /** The spooled message's audio file. */
-    public Path audio(@Variable("messageId") String id) {
+    private Path audio(String id) {
         VoicemailMessage.requireValidId(id);
         return dir.resolve(id + ".wav");
     }
