@@ -185,40 +185,33 @@ class HomeAnswersTest {
 
     @Test
     void homeOfAnEarlierVersionWithoutTheBatchPathGetsOneMessagePerRequest() throws Exception {
-        east.removeContext("/peer/voicemails");
-        east.createContext("/peer/voicemails", exchange -> { // as netty-http answers a path it does not serve
-            exchange.getRequestBody().readAllBytes();
-            paths.add("/peer/voicemails 404");
-            exchange.sendResponseHeaders(404, -1);
-            exchange.close();
-        });
-        answer.set(201);
-        String id = recordForEast("earlier-version");
-
-        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + id + ".json")));
-
-        assertThat(paths).containsExactly("/peer/voicemails 404", "/peer/voicemail");
-        assertThat(answered).containsExactly(201);
-        assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
+        // as netty-http answers a path it does not serve
+        sentAloneAfterTheBatchPathAnswers(404, null, "earlier-version");
     }
 
     @Test
     void homeOfAnEarlierVersionThatCannotReadTheBatchGetsOneMessagePerRequest() throws Exception {
+        // as a home reading only base64 audio in JSON answers
+        sentAloneAfterTheBatchPathAnswers(400, "{\"error\":\"every message of a batch has a messageId and its audio\"}", "earlier-format");
+    }
+
+    /** East's /peer/voicemails answers {@code status}: the message goes again, alone, and is delivered, not dead-lettered. */
+    private void sentAloneAfterTheBatchPathAnswers(int status, String body, String callId) throws Exception {
         east.removeContext("/peer/voicemails");
-        east.createContext("/peer/voicemails", exchange -> { // as a home reading only base64 audio in JSON answers
+        east.createContext("/peer/voicemails", exchange -> {
             exchange.getRequestBody().readAllBytes();
-            paths.add("/peer/voicemails 400");
-            byte[] body = "{\"error\":\"every message of a batch has a messageId and its audio\"}".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(400, body.length);
-            exchange.getResponseBody().write(body);
+            paths.add("/peer/voicemails " + status);
+            byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+            exchange.getResponseBody().write(bytes);
             exchange.close();
         });
         answer.set(201);
-        String id = recordForEast("earlier-format");
+        String id = recordForEast(callId);
 
         await().atMost(ShippedIntervals.homeBackWithin()).until(() -> Files.exists(hq.dataDir.resolve("sent/" + id + ".json")));
 
-        assertThat(paths).containsExactly("/peer/voicemails 400", "/peer/voicemail");
+        assertThat(paths).containsExactly("/peer/voicemails " + status, "/peer/voicemail");
         assertThat(answered).containsExactly(201);
         assertThat(hq.dataDir.resolve("dead-letter/" + id + ".json")).doesNotExist();
     }
