@@ -36,10 +36,11 @@ interface Sut extends AutoCloseable {
 
     /**
      * The servers' JVM options, the same for both systems: as an operator runs vmesh (bin/vmesh's parallel
-     * garbage collector, the JDK's JIT compilers), with the heap the targets are stated for.
+     * garbage collector and shallower inlining), with the heap the targets are stated for.
      * {@code -Dbench.jvm="..."} changes them, e.g. to the process tests' {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1}.
      */
-    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm", "-Xmx256m -XX:+UseParallelGC").trim().split("\\s+"));
+    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm",
+            "-Xmx256m -XX:+UseParallelGC -XX:MaxInlineLevel=4 -XX:InlineSmallCode=500").trim().split("\\s+"));
 
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
