@@ -29,7 +29,7 @@ class LiveTopologyIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    /** vmesh.topology.check-interval (2 s), the read lock's check (0.5 s) and a retry's back-off, with room for a loaded machine. */
+    /** vmesh.topology.check-interval (2 s), the read lock (the file a second old, checked every 0.5 s) and a retry's back-off, with room for a loaded machine. */
     private static final Duration LIVE_CHANGE = Duration.ofSeconds(30);
 
     @TempDir
