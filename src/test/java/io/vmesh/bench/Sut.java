@@ -2,6 +2,8 @@ package io.vmesh.bench;
 
 import io.vmesh.tools.ServerProcess;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -35,12 +37,25 @@ interface Sut extends AutoCloseable {
     void close() throws Exception;
 
     /**
-     * The servers' JVM options, the same for both systems: as an operator runs vmesh (bin/vmesh's parallel
-     * garbage collector and shallower inlining), with the heap the targets are stated for.
+     * The servers' JVM options, the same for both systems: as an operator runs vmesh (the options
+     * bin/vmesh gives java, read from it), with the heap the targets are stated for.
      * {@code -Dbench.jvm="..."} changes them, e.g. to the process tests' {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1}.
      */
-    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm",
-            "-Xmx256m -XX:+UseParallelGC -XX:MaxInlineLevel=4 -XX:InlineSmallCode=500").trim().split("\\s+"));
+    List<String> JVM_OPTIONS = List.of(System.getProperty("bench.jvm", "-Xmx256m " + launcherOptions()).trim().split("\\s+"));
+
+    /** The JVM options of the distribution's launcher ({@code -Dvmesh.launcher}: src/dist/bin/vmesh): what it puts before $JAVA_OPTS. */
+    private static String launcherOptions() {
+        Path launcher = Path.of(System.getProperty("vmesh.launcher", "src/dist/bin/vmesh"));
+        try {
+            Matcher m = Pattern.compile("(?m)^exec \"\\$java\" (.*?) ?\\$JAVA_OPTS").matcher(Files.readString(launcher));
+            if (!m.find()) {
+                throw new IllegalStateException(launcher + " has no line 'exec \"$java\" ... $JAVA_OPTS'");
+            }
+            return m.group(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the launcher's JVM options", e);
+        }
+    }
 
     HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -78,7 +93,7 @@ interface Sut extends AutoCloseable {
         Files.createDirectories(root);
         try {
             run("chattr", "+T", root.toString());
-        } catch (java.io.IOException noChattr) {
+        } catch (IOException noChattr) {
             // not ext2/3/4 tools: the sites share whatever the file system does
         }
         return root;
