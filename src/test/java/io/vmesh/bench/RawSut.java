@@ -44,7 +44,7 @@ final class RawSut implements Sut {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Sut.JVM_OPTIONS); // as VmeshSut starts vmesh
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), RawBaseline.class.getName(),
-                "--site=" + site, "--port=" + ports.get(site), "--data=" + root.resolve(site),
+                "--site=" + site, "--port=" + ports.get(site), "--data=" + Sut.siteDirectory(root, site),
                 "--forwarders=" + forwarders));
         for (String peer : ports.keySet()) {
             if (!peer.equals(site)) {
@@ -78,7 +78,7 @@ final class RawSut implements Sut {
 
     @Override
     public Path mailboxes(String site) {
-        return root.resolve(site).resolve("mailboxes");
+        return Sut.siteDirectory(root, site).resolve("mailboxes");
     }
 
     @Override

@@ -51,7 +51,7 @@ final class VmeshSut implements Sut {
 
     @Override
     public void start(String site) throws Exception {
-        VmeshProcess p = new VmeshProcess(topology, site, root.resolve(site)).withJvmOptions(Sut.JVM_OPTIONS);
+        VmeshProcess p = new VmeshProcess(topology, site, Sut.siteDirectory(root, site)).withJvmOptions(Sut.JVM_OPTIONS);
         processes.put(site, p);
         p.start();
     }
@@ -73,7 +73,7 @@ final class VmeshSut implements Sut {
 
     @Override
     public Path mailboxes(String site) {
-        return root.resolve(site).resolve("mailboxes");
+        return Sut.siteDirectory(root, site).resolve("mailboxes");
     }
 
     /** VmeshProcess keeps its Process to itself: the child JVM is found by its command line. */
