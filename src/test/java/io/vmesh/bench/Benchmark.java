@@ -183,6 +183,14 @@ public final class Benchmark {
                         }
                     }
                 }
+                // a first round after seeding, shown but not the target's: seeding runs other code for minutes
+                // (messages for a home that is down), and the servers recompile the record and migrate paths
+                // in that round (a profile of the 100,000 level's: most of its extra CPU in the C2 compiler
+                // threads, on the home too); the second round measures the pending count
+                for (Sut s : workloads.contains("growth") ? suts : List.<Sut>of()) {
+                    record(s, n, 30, "record 30 s, " + level + " pending, first round (msg/s)");
+                    migrate(s, n, 30, "migrate 30 s, " + level + " pending, first round (msg/s)");
+                }
                 for (Sut s : workloads.contains("growth") ? suts : List.<Sut>of()) {
                     record(s, n, 30, "record 30 s, " + level + " pending (msg/s)");
                 }
