@@ -72,7 +72,7 @@ public final class VmeshConfiguration implements CamelConfiguration {
 
     @PropertyInject(value = "vmesh.migration.probe-timeout-ms", defaultValue = "1000")
     private long probeTimeoutMs;
-    @PropertyInject(value = "vmesh.migration.away-probe-interval", defaultValue = "1000")
+    @PropertyInject(value = "vmesh.migration.away-probe-interval", defaultValue = "250")
     private long awayProbeIntervalMs;
     @PropertyInject(value = "vmesh.migration.idle-stop-after", defaultValue = "60000")
     private long idleStopAfterMs;

@@ -80,13 +80,19 @@ public final class PeerAvailability {
         AtomicLong next = nextProbe.computeIfAbsent(home, h -> new AtomicLong(System.nanoTime()));
         long now = System.nanoTime();
         long due = next.get();
-        // this caller probes; the others (and any that lost the race to it) wait for its answer
-        if (due - now > 0 || !next.compareAndSet(due, now + awayProbeIntervalNanos)) {
+        // this caller probes; the others (and any that lost the race to it) wait for its answer. While
+        // its probe is out (a home that drops packets holds it for the probe timeout) no other starts;
+        // the next is due one interval after it ends
+        if (due - now > 0 || !next.compareAndSet(due, now + timeout.toNanos() + awayProbeIntervalNanos)) {
             throw new HomeUnavailable("home server " + home + " is not reachable"
                     + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
                     + "; asked again in " + Math.max(0, Duration.ofNanos(next.get() - now).toMillis()) + " ms");
         }
-        requireReachable(home);
+        try {
+            requireReachable(home);
+        } finally {
+            next.set(System.nanoTime() + awayProbeIntervalNanos);
+        }
     }
 
     /**
