@@ -41,15 +41,22 @@ class HomeAnswersTest {
     private final List<String> paths = new CopyOnWriteArrayList<>();
     private final AtomicInteger health = new AtomicInteger(200);
     private final AtomicInteger probes = new AtomicInteger();
+    /** How long the stand-in takes to answer /health (ms): beyond the probe timeout, a home that drops packets. */
+    private final AtomicInteger healthDelayMs = new AtomicInteger();
 
     @BeforeEach
     void startHqAndAStandInForEast() throws IOException {
         topology = new TestTopology(dir.resolve("config"))
                 .siteProperties("hq", "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = 300\n");
         east = HttpServer.create(new InetSocketAddress("127.0.0.1", topology.dataPorts.get("east")), 16);
-        east.setExecutor(Executors.newFixedThreadPool(2));
+        east.setExecutor(Executors.newCachedThreadPool());
         east.createContext("/health", exchange -> {
             probes.incrementAndGet();
+            try {
+                Thread.sleep(healthDelayMs.get());
+            } catch (InterruptedException stopping) {
+                Thread.currentThread().interrupt();
+            }
             exchange.sendResponseHeaders(health.get(), -1);
             exchange.close();
         });
@@ -153,6 +160,30 @@ class HomeAnswersTest {
         for (String id : ids) {
             assertThat(hq.dataDir.resolve("sent/" + id + ".json")).exists();
         }
+    }
+
+    @Test
+    void homeWhoseHealthGivesNoAnswerIsAskedByOneProbeAtATime() throws Exception {
+        answer.set(503);
+        healthDelayMs.set((int) ShippedIntervals.probeTimeout().multipliedBy(3).toMillis() / 2);
+        for (int i = 0; i < 8; i++) {
+            recordForEast("unanswered-" + i);
+        }
+        await().until(() -> eastBacklog().get("pending").asInt() == 8 && !eastBacklog().get("reachable").asBoolean());
+        int probesBefore = probes.get();
+        long windowStarted = System.nanoTime();
+        Thread.sleep(4000);
+        long windowMs = (System.nanoTime() - windowStarted) / 1_000_000;
+
+        // each probe waits out its timeout, and the next starts an away-probe-interval (300 ms) after it
+        // gave up: not one every 300 ms, piling up on a home that does not answer
+        long spacing = ShippedIntervals.probeTimeout().toMillis() + 300;
+        assertThat(probes.get() - probesBefore).isBetween(1, (int) (windowMs / spacing) + 2);
+
+        healthDelayMs.set(0);
+        answer.set(201);
+        health.set(200);
+        await().atMost(ShippedIntervals.homeBackWithin()).until(() -> eastBacklog().get("pending").asInt() == 0);
     }
 
     @Test
