@@ -28,7 +28,7 @@ class MigrationBacklogTest {
     @BeforeEach
     void backlogOfHq() throws Exception {
         Directory directory = Directory.load(new TestTopology(dir.resolve("config")).configDir.resolve("topology.yaml"));
-        backlog = new MigrationBacklog("hq", directory, new PeerAvailability(directory, 100),
+        backlog = new MigrationBacklog("hq", directory, new PeerAvailability(directory, 100, 250, null),
                 new Spool("hq", dir.resolve("data"), id -> false));
     }
 

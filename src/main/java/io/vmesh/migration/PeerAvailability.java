@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * FIG. 4 step 435's network proxy: is the home server reachable? Asks its {@code GET /health} with
  * a short timeout and remembers the answer per server, for {@code /migrations} and readiness.
  * <p>
- * While a home is away, one consumer of its queue asks it again every {@code awayProbeIntervalMs};
- * the others fail at once, without a request, and look again at their next retry. So when the home
+ * While a home is away, one consumer of its queue asks it again {@code awayProbeIntervalMs} after
+ * the last probe ended, one probe at a time; the others fail at once, without a request, and look
+ * again at their next retry. So when the home
  * answers (a probe, {@code watch-peers}' probe or a delivery), every consumer sends within one retry
  * delay, not each at the end of its own back-off.
  */
@@ -37,13 +38,11 @@ public final class PeerAvailability {
     private final Map<String, PeerState> states = new ConcurrentHashMap<>();
     /** Per home that is away: when it may be asked again (System.nanoTime). */
     private final Map<String, AtomicLong> nextProbe = new ConcurrentHashMap<>();
+    /** The homes a delivery's probe is out to now: one at a time per home. */
+    private final java.util.Set<String> probing = ConcurrentHashMap.newKeySet();
     /** Per peer: when it was last asked (System.nanoTime), for the sweep's order. */
     private final Map<String, Long> lastAsked = new ConcurrentHashMap<>();
     private final AtomicLong probesSent = new AtomicLong();
-
-    public PeerAvailability(Directory directory, long timeoutMs) {
-        this(directory, timeoutMs, 1000, null);
-    }
 
     /**
      * With the TLS context peers' https:// URLs are checked against (the migration client's), asked
@@ -69,8 +68,9 @@ public final class PeerAvailability {
     /**
      * FIG. 4 step 435 for one message: returns at once while the home's last answer (a delivery or a
      * probe) was a success, since the POST that follows fails just as clearly if it has gone away
-     * since. A home that is away ({@link #away}) is probed by one caller per
-     * {@code awayProbeIntervalMs}; meanwhile every caller gets {@link HomeUnavailable} at once.
+     * since. A home that is away ({@link #away}) is probed by one caller at a time,
+     * {@code awayProbeIntervalMs} after the last probe ended; meanwhile every caller gets
+     * {@link HomeUnavailable} at once.
      */
     public void requireReachableForDelivery(String home) {
         PeerState state = states.get(home);
@@ -79,19 +79,24 @@ public final class PeerAvailability {
         }
         AtomicLong next = nextProbe.computeIfAbsent(home, h -> new AtomicLong(System.nanoTime()));
         long now = System.nanoTime();
-        long due = next.get();
-        // this caller probes; the others (and any that lost the race to it) wait for its answer. While
-        // its probe is out (a home that drops packets holds it for the probe timeout) no other starts;
-        // the next is due one interval after it ends
-        if (due - now > 0 || !next.compareAndSet(due, now + timeout.toNanos() + awayProbeIntervalNanos)) {
+        // this caller probes; the others wait for its answer: while a probe is out (a home that drops
+        // packets holds it for the probe timeout) no other starts, and the next is due an interval after it ended
+        boolean probes = next.get() - now <= 0 && probing.add(home);
+        if (probes && next.get() - System.nanoTime() > 0) { // a probe ended meanwhile: its answer stands
+            probing.remove(home);
+            probes = false;
+        }
+        if (!probes) {
             throw new HomeUnavailable("home server " + home + " is not reachable"
                     + (state == null || state.lastError() == null ? "" : ": " + state.lastError())
-                    + "; asked again in " + Math.max(0, Duration.ofNanos(next.get() - now).toMillis()) + " ms");
+                    + (probing.contains(home) ? "; a probe is on its way"
+                    : "; asked again in " + Math.max(0, Duration.ofNanos(next.get() - now).toMillis()) + " ms"));
         }
         try {
             requireReachable(home);
         } finally {
             next.set(System.nanoTime() + awayProbeIntervalNanos);
+            probing.remove(home);
         }
     }
 
