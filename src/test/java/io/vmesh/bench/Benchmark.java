@@ -266,8 +266,9 @@ public final class Benchmark {
      * target's: seeding runs other code for minutes (messages for a home that is down), and in that round the
      * servers recompile the record and migrate paths (a profile of the 100,000 level's first migrate: most of
      * its extra CPU in the C2 compiler threads of both servers). Then {@value #GROWTH_ROUNDS} rounds, each of
-     * {@code n} calls (about 2 s): the row shows their median and each, since one round can meet a checkpoint
-     * of the broker's store or a collection (the same row's rounds have differed by a third).
+     * {@code nGrowth} calls (about 5 s): the row shows their median and each. With 400 calls a round (2 s),
+     * the same row's rounds differed by up to a third (a checkpoint of the broker's store, a collection, the
+     * JIT still compiling the 30 s recordings' path), more than the 10% the target allows.
      */
     void growth(List<Sut> suts, int level) throws Exception {
         for (Sut s : suts) {

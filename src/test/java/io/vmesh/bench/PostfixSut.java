@@ -63,8 +63,8 @@ final class PostfixSut implements AutoCloseable {
 
     PostfixSut(Path root) throws Exception {
         this.root = Sut.separateSites(root); // sender and receiver apart, as vmesh's sites
-        this.sender = root.resolve("sender");
-        this.receiver = root.resolve("receiver");
+        this.sender = Sut.siteDirectory(root, "sender");
+        this.receiver = Sut.siteDirectory(root, "receiver");
         this.senderPort = TestTopology.freePort();
         this.receiverPort = TestTopology.freePort();
     }

@@ -89,6 +89,16 @@ interface Sut extends AutoCloseable {
      * without a journal every file the home creates skips the inodes the sender has just deleted (measured:
      * 17% of a home's CPU in a drain). Where {@code chattr} or the flag is missing, nothing changes.
      */
+    static Path separateSites(Path root) throws Exception {
+        Files.createDirectories(root);
+        try {
+            run("chattr", "+T", root.toString());
+        } catch (IOException noChattr) {
+            // not ext2/3/4 tools: the sites share whatever the file system does
+        }
+        return root;
+    }
+
     /**
      * A site's data directory: named for the site and this run. ext4 places a top directory by a hash of its
      * name, so with the site's name alone every run's west landed in the block group the last run's west had
@@ -101,16 +111,6 @@ interface Sut extends AutoCloseable {
 
     /** This run's name for its site directories: the time it started, in seconds, base 36. */
     String RUN = Long.toString(System.currentTimeMillis() / 1000, 36);
-
-    static Path separateSites(Path root) throws Exception {
-        Files.createDirectories(root);
-        try {
-            run("chattr", "+T", root.toString());
-        } catch (IOException noChattr) {
-            // not ext2/3/4 tools: the sites share whatever the file system does
-        }
-        return root;
-    }
 
     /** CPU time (user + system) the process has used so far, ms, from /proc (Linux). */
     static double cpuMillis(long pid) throws Exception {
