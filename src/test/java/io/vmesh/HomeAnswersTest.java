@@ -185,7 +185,6 @@ class HomeAnswersTest {
 
         healthDelayMs.set(0);
         answer.set(201);
-        health.set(200);
         await().atMost(ShippedIntervals.homeBackWithin()).until(() -> eastBacklog().get("pending").asInt() == 0);
     }
 

@@ -20,9 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * While a home is away, one consumer of its queue asks it again {@code awayProbeIntervalMs} after
  * the last probe ended, one probe at a time; the others fail at once, without a request, and look
- * again at their next retry. So when the home
- * answers (a probe, {@code watch-peers}' probe or a delivery), every consumer sends within one retry
- * delay, not each at the end of its own back-off.
+ * again at their next retry. So when the home answers (a probe, {@code watch-peers}' probe or a
+ * delivery), every consumer sends within one retry delay, not each at the end of its own back-off.
  */
 public final class PeerAvailability {
 
