@@ -10,6 +10,7 @@ import io.vmesh.switches.CallRequests;
 import io.vmesh.topology.Directory;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
@@ -104,7 +105,9 @@ public final class PeerIntake {
         }
         VoicemailMessage message;
         try {
-            message = json.readValue(metadata, VoicemailMessage.class);
+            // from its UTF-8 bytes: Jackson's byte parser, the one the batch's list is read with (a String
+            // takes its char parser too, more code for a just-started home to compile while it drains)
+            message = json.readValue(metadata.getBytes(StandardCharsets.UTF_8), VoicemailMessage.class);
         } catch (IOException | RuntimeException e) {
             message = null;
         }
