@@ -429,7 +429,7 @@ public final class Benchmark {
     /**
      * A WAN outage rather than a server's: {@code home} keeps running (and so stays warm) but answers nothing,
      * frozen with SIGSTOP, while {@code count} messages are queued for it; then SIGCONT: how long until every
-     * one is durable there. Not a target (the issue's drain starts its home); it shows what the cold start costs.
+     * one is durable there: what the same drain takes without a cold start (cold_warm_drain_ratio's denominator).
      */
     void drainAfterOutage(Sut s, String home, int count, int seconds) throws Exception {
         String pid = String.valueOf(s.pid(home));
