@@ -97,8 +97,9 @@ class SipTrunkTest {
     @Test
     void baresipMwiReportsWaitingMessagesAndNoneOnceHeardOrDeleted() throws Exception {
         String ext = "1310";
-        try (Baresip phone = subscribedPhone(ext)) {
-            assertThat(phone.output()).contains("Voice-Message: 0/0");
+        try (Baresip phone = new Baresip(dir.resolve("mwi"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech, true)
+                .startSubscribed(Duration.ofSeconds(60))) {
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(phone.output()).contains("Voice-Message: 0/0"));
 
             String id = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=5550100&to=" + ext + "&state=NO_ANSWER",
                     Audio.resource("speech-03.wav")).body()).get("messageId").asText();
@@ -112,39 +113,6 @@ class SipTrunkTest {
             assertThat(hq.delete("/mailboxes/" + ext + "/messages/" + id).statusCode()).isEqualTo(204);
             await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 0/1").contains("Voice-Message: 0/0"));
         }
-    }
-
-    /**
-     * A baresip phone for {@code ext}, registered and subscribed to its mailbox (its first NOTIFY read).
-     * Debian's baresip 1.0.0 has a race in its mwi module: a timer 1 ms after the module loads subscribes
-     * every account already in its list, and each subscription appends to the list it walks; an account
-     * that registered before that timer ran (a busy machine) makes it subscribe forever, thousands of
-     * SUBSCRIBEs a second, never reading an answer (seen in a CI run: 72,283 in 30 s). vmesh is not
-     * involved; such a phone is started again.
-     */
-    private static Baresip subscribedPhone(String ext) {
-        for (int attempt = 1; ; attempt++) {
-            Baresip phone = new Baresip(dir.resolve("mwi-" + attempt), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1",
-                    "demo-hq-sw1", speech, true).start(Duration.ofSeconds(60));
-            // baresip registers, then subscribes; under load that can take a while
-            try {
-                await().atMost(Duration.ofSeconds(30)).until(() -> phone.output().contains("Voice-Message: 0/0") || subscribesForever(phone));
-            } catch (RuntimeException e) {
-                phone.close();
-                throw e;
-            }
-            if (!subscribesForever(phone) || attempt == 3) {
-                return phone;
-            }
-            phone.close();
-        }
-    }
-
-    /** baresip subscribes once per registration; more is its mwi module's endless loop. */
-    private static boolean subscribesForever(Baresip phone) {
-        String out = phone.output();
-        int first = out.indexOf("mwi: subscribing");
-        return first >= 0 && out.indexOf("mwi: subscribing", first + 1) >= 0 && !out.contains("Voice-Message: 0/0");
     }
 
     @Test
