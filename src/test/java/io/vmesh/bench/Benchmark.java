@@ -200,26 +200,21 @@ public final class Benchmark {
             // again for west while it runs but cannot be reached: the same drain with a warm home. drainRounds
             // such pairs (west stopped again and as many queued for each later one): the rows are their medians
             int backlog = pendingLevels.get(pendingLevels.size() - 1);
-            Map<String, List<String>> rounds = new LinkedHashMap<>();
+            Map<String, List<DrainRound>> rounds = new LinkedHashMap<>();
             for (int round = 1; round <= (workloads.contains("drain") ? drainRounds : 0); round++) {
                 for (Sut s : suts) {
-                    if (round == 1) {
-                        drain(s, "west", seeded.get(s), 0, seedSeconds);
-                    } else {
-                        drain(s, "west", List.of(), backlog, seedSeconds);
-                    }
-                    keepRound(rounds, s, "drain " + backlog + " x " + seedSeconds + " s after west is back (s)");
+                    keepRound(rounds, s, round == 1 ? drain(s, "west", seeded.get(s), 0, seedSeconds)
+                            : drain(s, "west", List.of(), backlog, seedSeconds));
                 }
                 for (Sut s : workloads.contains("outage") ? suts : List.<Sut>of()) {
-                    drainAfterOutage(s, "west", backlog, seedSeconds);
-                    keepRound(rounds, s, "drain " + backlog + " x " + seedSeconds + " s after an outage, west running (s)");
+                    keepRound(rounds, s, drainAfterOutage(s, "west", backlog, seedSeconds));
                 }
             }
             if (drainRounds > 1) {
                 medians(rounds, backlog);
             }
             if (workloads.contains("postfix")) {
-                postfixDrain("west", pendingLevels.get(pendingLevels.size() - 1), seedSeconds, 3000);
+                postfixDrain("west", backlog, seedSeconds, 3000);
             }
         } finally {
             for (Sut s : suts) {
@@ -314,12 +309,9 @@ public final class Benchmark {
                         table.remove(roundRow);
                     }
                 }
-                List<Double> sorted = new ArrayList<>(rates);
-                Collections.sort(sorted);
-                double median = sorted.get(GROWTH_ROUNDS / 2);
+                double median = median(rates);
                 String row = kind + " 30 s, " + level + " pending (msg/s)";
-                put(row, s, String.format(Locale.ROOT, "%.1f (median of %s)", median,
-                        rates.stream().map(r -> String.format(Locale.ROOT, "%.1f", r)).collect(java.util.stream.Collectors.joining(", "))));
+                put(row, s, String.format(Locale.ROOT, "%.1f (median of %s)", median, joined(rates)));
                 figures.put(s.name() + "." + row, median);
             }
         }
@@ -412,7 +404,7 @@ public final class Benchmark {
      * {@code home} is down, or goes down now; {@code extra} more messages are queued for it; then it starts:
      * how long from its start until every message queued for it is durable there.
      */
-    void drain(Sut s, String home, List<LoadClient.Sent> queued, int extra, int seconds) throws Exception {
+    String drain(Sut s, String home, List<LoadClient.Sent> queued, int extra, int seconds) throws Exception {
         List<LoadClient.Sent> all = new ArrayList<>(queued);
         if (extra > 0) {
             s.stop(home);
@@ -423,7 +415,9 @@ public final class Benchmark {
         log(probes());
         long launchMs = System.currentTimeMillis();
         s.start(home);
-        awaitDrain(s, home, all, "drain " + all.size() + " x " + seconds + " s after " + home + " is back (s)", launchMs);
+        String row = "drain " + all.size() + " x " + seconds + " s after " + home + " is back (s)";
+        awaitDrain(s, home, all, row, launchMs);
+        return row;
     }
 
     /**
@@ -431,7 +425,7 @@ public final class Benchmark {
      * frozen with SIGSTOP, while {@code count} messages are queued for it; then SIGCONT: how long until every
      * one is durable there: what the same drain takes without a cold start (cold_warm_drain_ratio's denominator).
      */
-    void drainAfterOutage(Sut s, String home, int count, int seconds) throws Exception {
+    String drainAfterOutage(Sut s, String home, int count, int seconds) throws Exception {
         String pid = String.valueOf(s.pid(home));
         Sut.run("kill", "-STOP", pid);
         LoadClient.Run run;
@@ -441,7 +435,9 @@ public final class Benchmark {
         } finally {
             Sut.run("kill", "-CONT", pid);
         }
-        awaitDrain(s, home, run.sent(), "drain " + count + " x " + seconds + " s after an outage, " + home + " running (s)", -1);
+        String row = "drain " + count + " x " + seconds + " s after an outage, " + home + " running (s)";
+        awaitDrain(s, home, run.sent(), row, -1);
+        return row;
     }
 
     /**
@@ -502,42 +498,51 @@ public final class Benchmark {
         clean(s, home, all);
     }
 
-    /** Keeps a drain row's cell and figure of this round (system.row -> "figure|cell" per round). */
-    void keepRound(Map<String, List<String>> rounds, Sut s, String row) {
-        Double figure = figures.get(s.name() + "." + row);
+    /** One round of a drain row: its time (NaN when it did not finish) and its cell. */
+    record DrainRound(double seconds, String cell) {
+    }
+
+    /** Keeps a drain row's time and cell of this round, per system and row. */
+    void keepRound(Map<String, List<DrainRound>> rounds, Sut s, String row) {
+        Double seconds = figures.get(s.name() + "." + row);
         rounds.computeIfAbsent(s.name() + "." + row, k -> new ArrayList<>())
-                .add((figure == null ? "NaN" : figure) + "|" + table.get(row).get(s.name()));
+                .add(new DrainRound(seconds == null ? Double.NaN : seconds, table.get(row).get(s.name())));
     }
 
     /**
      * Each drain row becomes the median of its rounds: its cell and figure are the median round's, with every
      * round's time after it. A round that did not finish leaves the row at that round's cell, with no figure.
      */
-    void medians(Map<String, List<String>> rounds, int backlog) {
+    void medians(Map<String, List<DrainRound>> rounds, int backlog) {
         rounds.forEach((key, kept) -> {
             String system = key.substring(0, key.indexOf('.'));
-            String row = key.substring(key.indexOf('.') + 1);
-            List<Double> times = kept.stream().map(k -> Double.valueOf(k.substring(0, k.indexOf('|')))).toList();
-            Map<String, String> cells = table.get(row);
-            String each = times.stream().map(Benchmark::fmt).collect(java.util.stream.Collectors.joining(", "));
-            if (times.stream().anyMatch(t -> t.isNaN())) {
-                String failed = kept.get(times.indexOf(Double.NaN));
-                failed = failed.substring(failed.indexOf('|') + 1);
-                cells.put(system, failed + " [rounds: " + each + "]");
+            Map<String, String> cells = table.get(key.substring(key.indexOf('.') + 1));
+            List<Double> times = kept.stream().map(DrainRound::seconds).toList();
+            DrainRound failed = kept.stream().filter(r -> Double.isNaN(r.seconds())).findFirst().orElse(null);
+            if (failed != null) {
+                cells.put(system, failed.cell() + " [rounds: " + joined(times) + "]");
                 figures.remove(key);
                 figures.remove(system + ".drain." + backlog);
                 return;
             }
-            List<Double> sorted = new ArrayList<>(times);
-            Collections.sort(sorted);
-            double median = sorted.get(sorted.size() / 2);
-            String cell = kept.get(times.indexOf(median));
-            cells.put(system, cell.substring(cell.indexOf('|') + 1) + " [median of " + each + "]");
+            double median = median(times);
+            cells.put(system, kept.get(times.indexOf(median)).cell() + " [median of " + joined(times) + "]");
             figures.put(key, median);
-            if (row.contains("is back")) {
+            if (key.contains("is back")) {
                 figures.put(system + ".drain." + backlog, median); // the target's: a home that starts
             }
         });
+    }
+
+    /** The middle value (the upper one of an even count). */
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    static String joined(List<Double> values) {
+        return values.stream().map(Benchmark::fmt).collect(java.util.stream.Collectors.joining(", "));
     }
 
     /**
