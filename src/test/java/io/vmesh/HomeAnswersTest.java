@@ -32,6 +32,8 @@ class HomeAnswersTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** hq's away-probe-interval here (ms): short, so that a test sees several probes. */
     private static final int AWAY_PROBE_INTERVAL_MS = 300;
+    private static final String HQ_PROPERTIES = "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = "
+            + AWAY_PROBE_INTERVAL_MS + "\n";
 
     @TempDir
     Path dir;
@@ -49,7 +51,7 @@ class HomeAnswersTest {
     @BeforeEach
     void startHqAndAStandInForEast() throws IOException {
         topology = new TestTopology(dir.resolve("config"))
-                .siteProperties("hq", "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = " + AWAY_PROBE_INTERVAL_MS + "\n");
+                .siteProperties("hq", HQ_PROPERTIES);
         east = HttpServer.create(new InetSocketAddress("127.0.0.1", topology.dataPorts.get("east")), 16);
         east.setExecutor(Executors.newCachedThreadPool());
         east.createContext("/health", exchange -> {
@@ -279,8 +281,7 @@ class HomeAnswersTest {
         Files.move(data.resolve("dead-letter/" + id + ".json"), data.resolve("spool/" + id + ".json"));
         answer.set(201);
         // restarted sending one message per request (POST /peer/voicemail), as to a home of an earlier version
-        topology.siteProperties("hq", "vmesh.migration.max-backoff = 400\nvmesh.migration.away-probe-interval = " + AWAY_PROBE_INTERVAL_MS + "\n"
-                + "vmesh.migration.batch-size = 1\n");
+        topology.siteProperties("hq", HQ_PROPERTIES + "vmesh.migration.batch-size = 1\n");
         hq = new SiteServer(topology, "hq", data).start();
 
         await().until(() -> Files.exists(data.resolve("sent/" + id + ".json")));
