@@ -81,6 +81,8 @@ class RestartRecoveryTest {
         // ... and after recording, before queueing; plus a recording cut off mid-write
         Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/hq-orphan.wav"));
         Files.write(data.resolve("spool/.part-hq-cut.wav"), new byte[] {1, 2, 3});
+        // ... and a message from a peer cut off while it was written into its mailbox (never answered 201)
+        Files.write(data.resolve("mailboxes/1700/.part-west-cut.wav.5f3a"), new byte[] {1, 2, 3});
         String unqueued = "hq-unqueued";
         Files.copy(data.resolve("spool/" + remote + ".wav"), data.resolve("spool/" + unqueued + ".wav"));
         Files.writeString(data.resolve("spool/" + unqueued + ".json"),
@@ -98,6 +100,7 @@ class RestartRecoveryTest {
                     .containsExactlyInAnyOrder(remote, unqueued));
             assertThat(data.resolve("spool/hq-orphan.wav")).doesNotExist();
             assertThat(data.resolve("spool/.part-hq-cut.wav")).doesNotExist();
+            assertThat(data.resolve("mailboxes/1700/.part-west-cut.wav.5f3a")).doesNotExist();
             assertThat(data.resolve("spool/" + remote + ".wav")).exists();
             assertThat(JSON.readTree(hq.get("/mailboxes/1700/messages").body()).findValuesAsText("id")).containsExactly(local);
         }

@@ -6,6 +6,7 @@ import io.vmesh.topology.Directory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -55,8 +56,26 @@ public final class Mailboxes {
         this.spool = spool;
         try {
             DurableFiles.createPrivateDirectories(dir);
+            removeUnfinishedWrites();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
+            throw new UncheckedIOException("cannot prepare " + dir, e);
+        }
+    }
+
+    /**
+     * Start-up clean-up, before anything is stored: the temporary files of stores a crash interrupted
+     * (a message is visible only once renamed; its sender, never answered 201, sends it again).
+     */
+    private void removeUnfinishedWrites() throws IOException {
+        try (DirectoryStream<Path> boxes = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            for (Path box : boxes) {
+                try (DirectoryStream<Path> unfinished = Files.newDirectoryStream(box, DurableFiles.TEMP_PREFIX + "*")) {
+                    for (Path f : unfinished) {
+                        LOG.warn("Removing {}: a store into mailbox {} interrupted before it was acknowledged", f.getFileName(), box.getFileName());
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
         }
     }
 
@@ -171,7 +190,7 @@ public final class Mailboxes {
         Map<String, List<String>> ids = new java.util.TreeMap<>();
         Path dir = dataDir.resolve("mailboxes");
         if (Files.isDirectory(dir)) {
-            try (java.nio.file.DirectoryStream<Path> boxes = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            try (DirectoryStream<Path> boxes = Files.newDirectoryStream(dir, Files::isDirectory)) {
                 for (Path box : boxes) {
                     ids.put(box.getFileName().toString(), MessageFiles.ids(box));
                 }
