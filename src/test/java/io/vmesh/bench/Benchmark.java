@@ -346,8 +346,9 @@ public final class Benchmark {
     }
 
     /**
-     * With {@code -Dbench.jfr=DIR}: a JFR recording (settings=profile) of a site's JVM during the measured
-     * 30 s, 0 pending runs, in DIR/&lt;system&gt;-&lt;site&gt;-&lt;workload&gt;.jfr. Profiling costs throughput:
+     * With {@code -Dbench.jfr=DIR}: a JFR recording (settings {@code bench.jfrSettings}, default profile; a
+     * .jfc of one's own, e.g. every compilation with its threshold at 0 ms) of a site's JVM during the measured
+     * 30 s, 0 pending runs and the drains, in DIR/&lt;system&gt;-&lt;site&gt;-&lt;workload&gt;.jfr. Profiling costs throughput:
      * the documented figures come from a run without it.
      */
     void profile(Sut s, String row, String site, boolean start) throws Exception {
@@ -359,7 +360,7 @@ public final class Benchmark {
         String name = s.name() + "-" + site + "-" + row.substring(0, row.indexOf(' ')) + (row.startsWith("drain") ? "-" + row.split(" ")[1] + (row.contains("outage") ? "-outage" : "") : "");
         Files.createDirectories(Path.of(jfrDir));
         Sut.run("jcmd", String.valueOf(s.pid(site)), start ? "JFR.start" : "JFR.stop", "name=" + name,
-                start ? "settings=profile" : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
+                start ? "settings=" + System.getProperty("bench.jfrSettings", "profile") : "filename=" + Path.of(jfrDir).toAbsolutePath().resolve(name + ".jfr"));
     }
 
     /**
