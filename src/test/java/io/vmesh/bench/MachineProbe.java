@@ -32,7 +32,7 @@ final class MachineProbe {
         }
 
         String perMessage(int count) {
-            return String.format(Locale.ROOT, "user %.1f + sys %.1f ms/msg (JIT %.1f, GC and VM thread %.1f)",
+            return String.format(Locale.ROOT, "user %.2f + sys %.2f ms/msg (JIT %.2f, GC and VM thread %.2f)",
                     user / count, sys / count, jit / count, gc / count);
         }
     }
