@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The home's side of {@code POST /peer/voicemails}: several messages from a peer in one request, each
@@ -135,6 +137,17 @@ class BatchMigrationTest {
         assertThat(answer.body()).contains("SHA-256 of the received audio");
         assertThat(files("1801")).containsExactly("east-b1-a.json", "east-b1-a.wav", "east-b1-c.json", "east-b1-c.wav");
         assertThat(Files.readAllBytes(hq.dataDir.resolve("mailboxes/1801/east-b1-c.wav"))).isEqualTo(audio);
+    }
+
+    @Test
+    void messagesMigratedHereRaiseTheirMailboxIndicator() throws Exception {
+        try (Jms.Subscription mwi = new Jms.Subscription(hq.brokerUrl(), "vmesh.mwi")) {
+            var answer = postBatch(List.of(message("east-b7-a", "1807", audio), message("east-b7-b", "1807", audio)));
+
+            assertThat(statuses(answer)).containsExactly(Map.entry("east-b7-a", 201), Map.entry("east-b7-b", 201));
+            // published once vmesh.mwi.coalesce-ms has passed; an event between the two may say 1, the latest says 2
+            await().atMost(Duration.ofSeconds(10)).until(() -> mwi.received.contains("{\"extension\":\"1807\",\"waiting\":2}"));
+        }
     }
 
     @Test
