@@ -146,7 +146,7 @@ class BatchMigrationTest {
 
             assertThat(statuses(answer)).containsExactly(Map.entry("east-b7-a", 201), Map.entry("east-b7-b", 201));
             // published once vmesh.mwi.coalesce-ms has passed; an event between the two may say 1, the latest says 2
-            await().atMost(Duration.ofSeconds(10)).until(() -> mwi.received.contains("{\"extension\":\"1807\",\"waiting\":2}"));
+            await().atMost(ShippedIntervals.indicatorWithin()).until(() -> mwi.received.contains("{\"extension\":\"1807\",\"waiting\":2}"));
         }
     }
 

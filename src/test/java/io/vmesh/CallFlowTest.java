@@ -123,7 +123,7 @@ class CallFlowTest {
         assertThat(hq.dataDir.resolve("spool/" + id + ".json")).doesNotExist();
         assertThat(JSON.readTree(hq.get("/mailboxes/1300/mwi").body()).get("waiting").asInt()).isEqualTo(1);
         // published once vmesh.mwi.coalesce-ms has passed
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(received(mwi))
+        await().atMost(ShippedIntervals.indicatorWithin()).untilAsserted(() -> assertThat(received(mwi))
                 .anySatisfy(indicator -> assertThat(indicator.toString()).isEqualTo("{\"extension\":\"1300\",\"waiting\":1}")));
     }
 

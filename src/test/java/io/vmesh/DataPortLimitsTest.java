@@ -96,7 +96,7 @@ class DataPortLimitsTest extends HqAlone {
                 held.add(socket);
             }
             // the last one is over the cap, or an earlier one if another connection was open meanwhile
-            await().atMost(Duration.ofSeconds(10)).until(() -> held.stream().anyMatch(DataPortLimitsTest::hasData));
+            await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> held.stream().anyMatch(DataPortLimitsTest::hasData));
             String refused = answer(held.stream().filter(DataPortLimitsTest::hasData).findFirst().orElseThrow());
             assertThat(refused).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1").contains("connections open");
         } finally {
@@ -104,7 +104,7 @@ class DataPortLimitsTest extends HqAlone {
                 socket.close();
             }
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> hq.get("/health").statusCode() == 200);
+        await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> hq.get("/health").statusCode() == 200);
     }
 
     private static boolean hasData(Socket socket) {
@@ -121,14 +121,14 @@ class DataPortLimitsTest extends HqAlone {
         try (Socket first = head(String.format(call, 1), "Authorization: " + Credentials.switchToken("hq-sw1"),
                 "Content-Length: " + LARGEST_BODY)) {
             first.getOutputStream().write(new byte[1000]); // and holds the rest
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            await().atMost(ShippedIntervals.LOAD_SLACK).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                 try (Socket second = head(String.format(call, 2), "Authorization: " + Credentials.switchToken("hq-sw1"),
                         "Content-Length: " + LARGEST_BODY)) {
                     assertThat(answer(second)).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1");
                 }
             });
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> hq.postCall("hq-sw1", "callId=f-3&from=1&to=1901&state=NO_ANSWER",
+        await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> hq.postCall("hq-sw1", "callId=f-3&from=1&to=1901&state=NO_ANSWER",
                 Audio.resource("speech-03.wav")).statusCode() == 201);
     }
 
@@ -149,7 +149,7 @@ class DataPortLimitsTest extends HqAlone {
                 "Content-Length: " + LARGEST_BODY, "Expect: 100-continue")) {
             assertThat(interimAnswer(first)).startsWith("HTTP/1.1 100 Continue");
             // the first body is awaited: it holds its bytes though the server has written to it
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            await().atMost(ShippedIntervals.LOAD_SLACK).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                 first.getOutputStream().write(new byte[100]); // and stays busy, not idle
                 try (Socket second = head(String.format(call, 2), "Authorization: " + Credentials.switchToken("hq-sw1"),
                         "Content-Length: " + LARGEST_BODY, "Expect: 100-continue")) {
@@ -157,7 +157,7 @@ class DataPortLimitsTest extends HqAlone {
                 }
             });
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> hq.postCall("hq-sw1", "callId=c-3&from=1&to=1902&state=NO_ANSWER",
+        await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> hq.postCall("hq-sw1", "callId=c-3&from=1&to=1902&state=NO_ANSWER",
                 Audio.resource("speech-03.wav")).statusCode() == 201);
     }
 

@@ -41,6 +41,14 @@ final class ShippedIntervals {
     }
 
     /**
+     * How long a mailbox's change takes to reach the indicator's subscribers: route mwi-changed
+     * publishes once per {@code vmesh.mwi.coalesce-ms}, plus {@link #LOAD_SLACK}.
+     */
+    static Duration indicatorWithin() {
+        return millis("vmesh.mwi.coalesce-ms").plus(LOAD_SLACK);
+    }
+
+    /**
      * How long a message waiting for a home takes to reach it once the home answers again: the
      * longest back-off, the probe interval and a probe's timeout, twice (a retry scheduled just before
      * the home returned can fail once more), plus {@link #LOAD_SLACK}.

@@ -94,7 +94,7 @@ class SipCrashIT {
             SiteServer first = hq;
             await().atMost(Duration.ofSeconds(30)).until(
                     () -> JSON.readTree(first.get("/mailboxes/" + ext + "/messages").body()).size() == 1);
-            await().atMost(Duration.ofSeconds(10)).until(() -> isEmpty(calls));
+            await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> isEmpty(calls));
             hq.close();
             // the crash came after the message was durable and before the call's files were removed
             Files.write(calls.resolve(key + ".json"), metadata);

@@ -173,7 +173,7 @@ class SipHardeningTest {
         assertThat(third.lastStatus()).as(third.output()).startsWith("SIP/2.0 503");
         assertThat(third.output()).contains("Retry-After: 5");
         // the silent calls end by themselves; an empty recording is no message
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
+        await().atMost(ShippedIntervals.LOAD_SLACK).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
         assertStillAnswersAndStoredNothing();
     }
 
@@ -206,7 +206,7 @@ class SipHardeningTest {
             assertThat(replayed).doesNotContain("m=audio");
         }
         // the genuine call, silent, ends by itself; an empty recording is no message
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
+        await().atMost(ShippedIntervals.LOAD_SLACK).untilAsserted(() -> assertThat(hq.dataDir.resolve("sip-calls")).isEmptyDirectory());
         assertStillAnswersAndStoredNothing();
     }
 
@@ -236,7 +236,7 @@ class SipHardeningTest {
             try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
                 socket.send(new DatagramPacket(datagram, datagram.length, new InetSocketAddress("127.0.0.1", port)));
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> !logged.isEmpty());
+            await().atMost(ShippedIntervals.LOAD_SLACK).until(() -> !logged.isEmpty());
             assertThat(logged).allSatisfy(line -> assertThat(line).hasSizeLessThan(1000).doesNotContain("\n"));
         } finally {
             stackLog.removeAppender(capture);

@@ -99,19 +99,19 @@ class SipTrunkTest {
         String ext = "1310";
         try (Baresip phone = new Baresip(dir.resolve("mwi"), "sip:" + ext + "@" + topology.sipAddress("hq"), "hq-sw1", "demo-hq-sw1", speech, true)
                 .startSubscribed(Duration.ofSeconds(60))) {
-            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(phone.output()).contains("Voice-Message: 0/0"));
+            await().atMost(ShippedIntervals.indicatorWithin()).untilAsserted(() -> assertThat(phone.output()).contains("Voice-Message: 0/0"));
 
             String id = JSON.readTree(hq.postCall("hq-sw1", "callId=mwi-1&from=5550100&to=" + ext + "&state=NO_ANSWER",
                     Audio.resource("speech-03.wav")).body()).get("messageId").asText();
-            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 0/0").contains("Messages-Waiting: yes"));
+            await().atMost(ShippedIntervals.indicatorWithin()).until(() -> after(phone.output(), "Voice-Message: 0/0").contains("Messages-Waiting: yes"));
             assertThat(after(phone.output(), "Voice-Message: 0/0")).contains("Voice-Message: 1/0");
 
             assertThat(hq.post("/mailboxes/" + ext + "/messages/" + id + "/heard").statusCode()).isEqualTo(200);
-            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 1/0").contains("Voice-Message: 0/1"));
+            await().atMost(ShippedIntervals.indicatorWithin()).until(() -> after(phone.output(), "Voice-Message: 1/0").contains("Voice-Message: 0/1"));
             assertThat(after(phone.output(), "Voice-Message: 1/0")).contains("Messages-Waiting: no");
 
             assertThat(hq.delete("/mailboxes/" + ext + "/messages/" + id).statusCode()).isEqualTo(204);
-            await().atMost(Duration.ofSeconds(15)).until(() -> after(phone.output(), "Voice-Message: 0/1").contains("Voice-Message: 0/0"));
+            await().atMost(ShippedIntervals.indicatorWithin()).until(() -> after(phone.output(), "Voice-Message: 0/1").contains("Voice-Message: 0/0"));
         }
     }
 
