@@ -107,6 +107,31 @@ class RestartRecoveryTest {
     }
 
     @Test
+    void aCallRecordedWhileStartUpCleansTheSpoolIsNotTakenForACrashLeftover() throws Exception {
+        Path spoolDir = dir.resolve("data/spool");
+        Files.createDirectories(spoolDir);
+        // left by a process killed mid-recording
+        Files.write(spoolDir.resolve("hq-crashed.wav"), new byte[] {1, 2, 3});
+        Files.write(spoolDir.resolve(".part-hq-crashed.json"), new byte[] {1, 2, 3});
+        io.vmesh.storage.Spool spool = new io.vmesh.storage.Spool("hq", dir.resolve("data"), id -> false);
+        try {
+            // the file system stamps files with a clock that lags the JVM's by up to a tick of the kernel
+            Thread.sleep(50);
+            // a call taken once the data port is up, before route spool-recovery ran: its audio written, its JSON not yet
+            Files.write(spoolDir.resolve("hq-recording.wav"), new byte[] {1, 2, 3});
+            Files.write(spoolDir.resolve(".part-hq-recording.json"), new byte[] {1, 2, 3});
+
+            assertThat(spool.removeIncompleteRecordings()).isEqualTo(2);
+            assertThat(spoolDir.resolve("hq-crashed.wav")).doesNotExist();
+            assertThat(spoolDir.resolve(".part-hq-crashed.json")).doesNotExist();
+            assertThat(spoolDir.resolve("hq-recording.wav")).exists();
+            assertThat(spoolDir.resolve(".part-hq-recording.json")).exists();
+        } finally {
+            spool.close();
+        }
+    }
+
+    @Test
     void messageWaitingCountAfterARestartCountsTheUnheardMessagesOnDisk() throws Exception {
         TestTopology topology = new TestTopology(dir.resolve("config"));
         Path data = dir.resolve("data");

@@ -10,6 +10,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +45,8 @@ public final class Spool {
     private final Path dir;
     private final QueuedMessages queued;
     private final Predicate<String> settled;
+    // built before any route starts: what the spool holds from before it is a crash's, what is newer a call's
+    private final FileTime builtAt = FileTime.from(Instant.now());
 
     /**
      * @param settled whether a message no longer in the spool was delivered or dead-lettered (the
@@ -171,7 +174,9 @@ public final class Spool {
 
     /**
      * Start-up clean-up of what a crash mid-recording left: temporary files, and audio whose JSON was
-     * never written (the switch never got its 201 for it, so it is not a message).
+     * never written (the switch never got its 201 for it, so it is not a message). Only files from
+     * before this spool was built: the data port may already be taking calls, and a call being
+     * recorded has exactly such files until its JSON is written.
      */
     public int removeIncompleteRecordings() throws IOException {
         int removed = 0;
@@ -181,7 +186,7 @@ public final class Spool {
                 boolean temp = name.startsWith(DurableFiles.TEMP_PREFIX);
                 boolean orphanAudio = name.endsWith(".wav")
                         && !Files.exists(dir.resolve(name.substring(0, name.length() - ".wav".length()) + ".json"));
-                if (temp || orphanAudio) {
+                if ((temp || orphanAudio) && fromBeforeStartUp(f)) {
                     LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
                     Files.deleteIfExists(f);
                     removed++;
@@ -192,6 +197,14 @@ public final class Spool {
             DurableFiles.fsyncDirectory(dir);
         }
         return removed;
+    }
+
+    private boolean fromBeforeStartUp(Path file) throws IOException {
+        try {
+            return Files.getLastModifiedTime(file).compareTo(builtAt) < 0;
+        } catch (NoSuchFileException renamedMeanwhile) {
+            return false;
+        }
     }
 
     /**
