@@ -1,5 +1,8 @@
 package io.vmesh;
 
+import io.vmesh.storage.Spool;
+import io.vmesh.storage.VoicemailMessage;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -107,28 +110,38 @@ class RestartRecoveryTest {
     }
 
     @Test
-    void aCallRecordedWhileStartUpCleansTheSpoolIsNotTakenForACrashLeftover() throws Exception {
+    void callsTakenWhileStartUpRecoversTheSpoolAreLeftToTheirOwnRequests() throws Exception {
         Path spoolDir = dir.resolve("data/spool");
         Files.createDirectories(spoolDir);
-        // left by a process killed mid-recording
-        Files.write(spoolDir.resolve("hq-crashed.wav"), new byte[] {1, 2, 3});
-        Files.write(spoolDir.resolve(".part-hq-crashed.json"), new byte[] {1, 2, 3});
-        io.vmesh.storage.Spool spool = new io.vmesh.storage.Spool("hq", dir.resolve("data"), id -> false);
+        // left by a process killed mid-recording, and one killed after recording, before queueing
+        Files.write(spoolDir.resolve("hq-cut.wav"), new byte[] {1, 2, 3});
+        Files.write(spoolDir.resolve(".part-hq-cut.json"), new byte[] {1, 2, 3});
+        spool(spoolDir, "hq-unqueued");
+        Spool spool = new Spool("hq", dir.resolve("data"), id -> false);
         try {
-            // the file system stamps files with a clock that lags the JVM's by up to a tick of the kernel
-            Thread.sleep(50);
-            // a call taken once the data port is up, before route spool-recovery ran: its audio written, its JSON not yet
+            // calls taken once the data port is up, before route spool-recovery ran: one recorded up to its
+            // audio, one whose JSON is written and which its own request is about to queue
             Files.write(spoolDir.resolve("hq-recording.wav"), new byte[] {1, 2, 3});
             Files.write(spoolDir.resolve(".part-hq-recording.json"), new byte[] {1, 2, 3});
+            spool(spoolDir, "hq-recorded");
 
             assertThat(spool.removeIncompleteRecordings()).isEqualTo(2);
-            assertThat(spoolDir.resolve("hq-crashed.wav")).doesNotExist();
-            assertThat(spoolDir.resolve(".part-hq-crashed.json")).doesNotExist();
+            assertThat(spool.unfinished()).extracting(VoicemailMessage::id).containsExactly("hq-unqueued");
+            assertThat(spoolDir.resolve("hq-cut.wav")).doesNotExist();
+            assertThat(spoolDir.resolve(".part-hq-cut.json")).doesNotExist();
             assertThat(spoolDir.resolve("hq-recording.wav")).exists();
             assertThat(spoolDir.resolve(".part-hq-recording.json")).exists();
+            assertThat(spoolDir.resolve("hq-recorded.wav")).exists();
         } finally {
             spool.close();
         }
+    }
+
+    /** A message recorded into the spool, as step record-voicemail leaves it. */
+    private static void spool(Path spoolDir, String id) throws java.io.IOException {
+        Files.write(spoolDir.resolve(id + ".wav"), new byte[] {1, 2, 3});
+        Files.writeString(spoolDir.resolve(id + ".json"), JSON.writeValueAsString(new VoicemailMessage(id, "call-" + id,
+                "5550100", "3700", "hq-sw1", "hq", java.time.Instant.now().toString(), 1000, null, "00", false)));
     }
 
     @Test

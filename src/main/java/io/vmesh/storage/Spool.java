@@ -10,13 +10,14 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.apache.camel.Header;
 import org.apache.camel.Variable;
@@ -45,8 +46,9 @@ public final class Spool {
     private final Path dir;
     private final QueuedMessages queued;
     private final Predicate<String> settled;
-    // built before any route starts: what the spool holds from before it is a crash's, what is newer a call's
-    private final FileTime builtAt = FileTime.from(Instant.now());
+    // the spool's file names when it was built, before any route started: what start-up recovery may
+    // finish or remove (a call taken meanwhile has files of the same kinds); emptied once recovery is done
+    private volatile Set<String> atStartUp;
 
     /**
      * @param settled whether a message no longer in the spool was delivered or dead-lettered (the
@@ -59,8 +61,11 @@ public final class Spool {
         this.settled = settled;
         try {
             DurableFiles.createPrivateDirectories(dir);
+            try (Stream<Path> files = Files.list(dir)) {
+                this.atStartUp = files.map(f -> f.getFileName().toString()).collect(Collectors.toUnmodifiableSet());
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the spool " + dir, e);
+            throw new UncheckedIOException("cannot create or read the spool " + dir, e);
         }
     }
 
@@ -147,12 +152,18 @@ public final class Spool {
     }
 
     /**
-     * The spooled messages a crash left unfinished: any not yet on a migration queue (those homed
-     * here are never queued: they should be in their mailbox already).
+     * The spooled messages a crash left unfinished: any the spool held when it was built that is not
+     * on a migration queue (those homed here are never queued: they should be in their mailbox
+     * already). A call taken since is its own request's to finish. The last step of start-up
+     * recovery: the spool's names from before are let go.
      */
     public List<VoicemailMessage> unfinished() throws IOException {
+        Set<String> before = atStartUp;
         Set<String> onQueue = queued.compact(id -> Files.exists(metadata(id)));
-        return messages().stream().filter(m -> !onQueue.contains(m.id())).toList();
+        List<VoicemailMessage> unfinished = messages().stream()
+                .filter(m -> before.contains(m.id() + ".json") && !onQueue.contains(m.id())).toList();
+        atStartUp = Set.of();
+        return unfinished;
     }
 
     /**
@@ -174,8 +185,8 @@ public final class Spool {
 
     /**
      * Start-up clean-up of what a crash mid-recording left: temporary files, and audio whose JSON was
-     * never written (the switch never got its 201 for it, so it is not a message). Only files from
-     * before this spool was built: the data port may already be taking calls, and a call being
+     * never written (the switch never got its 201 for it, so it is not a message). Only files the
+     * spool held when it was built: the data port may already be taking calls, and a call being
      * recorded has exactly such files until its JSON is written.
      */
     public int removeIncompleteRecordings() throws IOException {
@@ -186,7 +197,7 @@ public final class Spool {
                 boolean temp = name.startsWith(DurableFiles.TEMP_PREFIX);
                 boolean orphanAudio = name.endsWith(".wav")
                         && !Files.exists(dir.resolve(name.substring(0, name.length() - ".wav".length()) + ".json"));
-                if ((temp || orphanAudio) && fromBeforeStartUp(f)) {
+                if ((temp || orphanAudio) && atStartUp.contains(name)) {
                     LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
                     Files.deleteIfExists(f);
                     removed++;
@@ -197,14 +208,6 @@ public final class Spool {
             DurableFiles.fsyncDirectory(dir);
         }
         return removed;
-    }
-
-    private boolean fromBeforeStartUp(Path file) throws IOException {
-        try {
-            return Files.getLastModifiedTime(file).compareTo(builtAt) < 0;
-        } catch (NoSuchFileException renamedMeanwhile) {
-            return false;
-        }
     }
 
     /**
