@@ -6,7 +6,6 @@ import io.vmesh.security.Sha256;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -191,17 +190,13 @@ public final class Spool {
      */
     public int removeIncompleteRecordings() throws IOException {
         int removed = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path f : files) {
-                String name = f.getFileName().toString();
-                boolean temp = name.startsWith(DurableFiles.TEMP_PREFIX);
-                boolean orphanAudio = name.endsWith(".wav")
-                        && !Files.exists(dir.resolve(name.substring(0, name.length() - ".wav".length()) + ".json"));
-                if ((temp || orphanAudio) && atStartUp.contains(name)) {
-                    LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
-                    Files.deleteIfExists(f);
-                    removed++;
-                }
+        for (String name : atStartUp) {
+            boolean temp = name.startsWith(DurableFiles.TEMP_PREFIX);
+            boolean orphanAudio = name.endsWith(".wav")
+                    && !Files.exists(dir.resolve(name.substring(0, name.length() - ".wav".length()) + ".json"));
+            if ((temp || orphanAudio) && Files.deleteIfExists(dir.resolve(name))) {
+                LOG.warn("Removing {} from the spool: a recording interrupted before it was acknowledged", name);
+                removed++;
             }
         }
         if (removed > 0) {
